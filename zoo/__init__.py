@@ -1,0 +1,67 @@
+"""zoo: a Keras 3 model zoo and transfer-learning toolkit on TensorFlow.
+
+The public API is re-exported here and imported on first use, so ``import zoo`` and
+``zoo --help`` stay fast; TensorFlow loads when a function first needs it.
+
+Example:
+    >>> import zoo
+    >>> zoo.list_architectures("resnet_*")
+    >>> model = zoo.build("resnet_20", num_classes=100)
+    >>> zoo.save(model, "cifar100_resnet20")
+"""
+
+from __future__ import annotations
+
+import importlib
+import os as _os
+from typing import TYPE_CHECKING, Any
+
+# Keep TensorFlow's C++ start-up chatter out of notebooks and the CLI.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"
+
+_FUNCTIONS = {
+    "build": "zoo.registry",
+    "count_params": "zoo.registry",
+    "list_architectures": "zoo.registry",
+    "load": "zoo.saving",
+    "load_card": "zoo.saving",
+    "save": "zoo.saving",
+}
+_MODULES = ("architectures", "data", "layers", "registry", "saving")
+
+__all__ = [
+    "__version__",
+    "architectures",
+    "build",
+    "count_params",
+    "data",
+    "layers",
+    "list_architectures",
+    "load",
+    "load_card",
+    "registry",
+    "save",
+    "saving",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from zoo import architectures, data, layers, registry, saving
+    from zoo.registry import build, count_params, list_architectures
+    from zoo.saving import load, load_card, save
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FUNCTIONS:
+        value = getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"zoo.{name}")
+    else:
+        raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
