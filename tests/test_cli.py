@@ -59,11 +59,17 @@ def test_bad_input_is_a_clear_error(capsys):
     assert "units" in capsys.readouterr().err
 
 
-def test_console_script_runs():
+def test_console_script_runs_without_tensorflow_log_noise():
     result = subprocess.run(
         [sys.executable, "-m", "zoo.cli", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and result.stdout.startswith("zoo ")
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "list", "mlp_t*"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "mlp_tiny" in result.stdout
+    assert "I0000" not in result.stderr and "cuInit" not in result.stderr
 
 
 def test_demo_trains_and_saves(tmp_path, capsys):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -181,8 +183,6 @@ def run_demo(
 
 
 def _list(args: argparse.Namespace) -> None:
-    import pandas as pd
-
     import zoo
 
     table = zoo.list_architectures(args.pattern)
@@ -192,8 +192,11 @@ def _list(args: argparse.Namespace) -> None:
         print(f"No architecture matches {args.pattern!r}. Try `zoo list` for all names.")
         return
     table = table.assign(params=table["params"].map("{:,}".format))
-    with pd.option_context("display.max_colwidth", 90, "display.width", 200):
-        print(table.to_string(index=False))
+    text_columns = ["name", "family", "task", "description"]
+    formatters = {
+        column: f"{{:<{table[column].str.len().max()}}}".format for column in text_columns
+    }
+    print(table.to_string(index=False, justify="left", formatters=formatters))
 
 
 def _build(args: argparse.Namespace) -> None:
@@ -210,6 +213,33 @@ def _build(args: argparse.Namespace) -> None:
         print(f"saved to {zoo.save(model, args.save)}")
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow and list devices with its C++ start-up log lines hidden.
+
+    TF 2.21 writes oneDNN/CUDA notices to file descriptor 2 through absl, ignoring
+    TF_CPP_MIN_LOG_LEVEL. They are captured and shown only if the import fails, or
+    always with ZOO_TF_LOGS=1.
+    """
+    if os.environ.get("ZOO_TF_LOGS") == "1":
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``zoo`` command; returns the exit status."""
     parser = make_parser()
@@ -217,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    _import_tensorflow_quietly()
     from zoo._validation import ArgumentTypeError, ArgumentValueError
 
     try:
