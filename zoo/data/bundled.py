@@ -1,4 +1,4 @@
-"""Data sources. For now: the bundled digits dataset, split for training.
+"""Datasets that ship with zoo's dependencies, so demos and tests run offline.
 
 The digits are scikit-learn's copy of the UCI "Optical Recognition of Handwritten
 Digits" test set (1,797 8x8 grey-scale images, 10 classes, BSD licence); they ship
@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 
 from zoo import _validation as v
+from zoo.data.examples import Examples, fingerprint
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,3 +79,24 @@ def load_digits(*, validation_split: float = 0.1, test_split: float = 0.2, seed:
         x_val, y_val = x_rest[:0], y_rest[:0]
     names = tuple(str(c) for c in digits.target_names)
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, names)
+
+
+def digits_examples() -> Examples:
+    """The bundled digits as zoo examples (float32 8x8x1 images in [0, 1])."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    digits = sklearn_digits()
+    x = (digits.images / 16.0).astype("float32")[..., None]
+    y = digits.target.astype("int32")
+    return Examples(
+        x=x,
+        y=y,
+        task="classification",
+        class_names=tuple(str(c) for c in digits.target_names),
+        kind="array",
+        source="digits (scikit-learn's 8x8 handwritten digits, bundled)",
+        fingerprint=fingerprint(x, y),
+    )
+
+
+BUNDLED = {"digits": digits_examples}

@@ -1,0 +1,540 @@
+"""``zoo.data.load``: any source -> train/validation/test tf.data pipelines + metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo import _validation as v
+from zoo.data import images, tabular, text
+from zoo.data.bundled import BUNDLED
+from zoo.data.examples import Examples
+
+CACHE_BYTES_ENV = "ZOO_CACHE_BYTES"
+DEFAULT_CACHE_BYTES = 2 << 30
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """The checked pipeline settings of one :func:`load` call."""
+
+    batch_size: int
+    validation_split: float
+    test_split: float
+    seed: int
+    image_size: tuple[int, int] | None
+    augment: dict[str, Any] | None
+    scale: float
+    cache: Any
+    shuffle: bool
+
+
+@dataclasses.dataclass
+class Data:
+    """Train, validation and test pipelines with what a model needs to know.
+
+    Attributes:
+        train: batched, shuffled (seeded) ``tf.data.Dataset`` of ``(x, y)``.
+        validation: batched ``tf.data.Dataset`` in a fixed order, or None.
+        test: batched ``tf.data.Dataset`` in a fixed order, or None.
+        task: ``"classification"`` or ``"regression"``.
+        num_classes: number of classes (None for regression).
+        class_names: class names, index = class id (None for regression).
+        input_shape: shape of one model input, without the batch axis.
+        input_dtype: ``"float32"``, or ``"int32"`` for token ids.
+        sizes: examples per split (None where a TFDS split size is unknown).
+        source: where the data came from.
+        fingerprint: a hash of the content, for model cards.
+        batch_size: examples per batch.
+        vocab_size: vocabulary size for text sources, else None.
+        encoder: the fitted preprocessing of tables and texts (``transform``).
+    """
+
+    train: Any
+    validation: Any
+    test: Any
+    task: str
+    num_classes: int | None
+    class_names: tuple[str, ...] | None
+    input_shape: tuple[int | None, ...]
+    input_dtype: str
+    sizes: dict[str, int | None]
+    source: str
+    fingerprint: str
+    batch_size: int
+    vocab_size: int | None = None
+    encoder: Any = None
+    _examples: Examples | None = dataclasses.field(default=None, repr=False)
+    _options: Options | None = dataclasses.field(default=None, repr=False)
+    _indices: dict[str, np.ndarray] | None = dataclasses.field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        classes = f", num_classes={self.num_classes}" if self.num_classes else ""
+        return (
+            f"Data(source={self.source!r}, task={self.task!r}{classes}, "
+            f"input_shape={self.input_shape}, sizes={self.sizes})"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-friendly description, recorded on model cards."""
+        return {
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "task": self.task,
+            "num_classes": self.num_classes,
+            "class_names": list(self.class_names) if self.class_names else None,
+            "input_shape": list(self.input_shape),
+            "sizes": self.sizes,
+            "batch_size": self.batch_size,
+        }
+
+    def builder_arguments(self, accepted: list[str]) -> dict[str, Any]:
+        """Arguments that fit a registered builder to this data."""
+        arguments: dict[str, Any] = {"input_shape": self.input_shape}
+        if self.task == "classification":
+            arguments["num_classes"] = self.num_classes
+        else:
+            arguments["task"] = "regression"
+            arguments["num_outputs"] = int(np.prod(self._target_shape() or (1,)))
+        if self.vocab_size is not None:
+            arguments["vocab_size"] = self.vocab_size
+        return {k: value for k, value in arguments.items() if k in accepted}
+
+    def _target_shape(self) -> tuple[int, ...] | None:
+        if self._examples is None:
+            return None
+        return tuple(self._examples.y.shape[1:])
+
+    def transform(self, raw: Any) -> np.ndarray:
+        """Encode new raw inputs (table rows or texts) the way the training data was."""
+        if self.encoder is None:
+            return np.asarray(raw)
+        if self._examples is not None and self._examples.kind == "table":
+            import pandas as pd
+
+            raw = raw if isinstance(raw, pd.DataFrame) else pd.DataFrame(raw)
+        return self.encoder.transform(raw)
+
+    def labels(self, split: str) -> np.ndarray:
+        """The targets of a split, in pipeline order (not for the shuffled train split)."""
+        v.check_choice("split", split, ("validation", "test"))
+        dataset = getattr(self, split)
+        if dataset is None:
+            raise v.invalid("split", "a split that this data has", split)
+        return np.concatenate([np.asarray(y) for _, y in dataset.as_numpy_iterator()])
+
+    def folds(self, k: int) -> Iterator[Data]:
+        """Yield k Data objects for cross-validation over train + validation.
+
+        Classification folds are stratified. Each fold's held-out part is its
+        ``validation`` split; encoders are fitted on each fold's training part.
+        """
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        k = v.check_int("folds", k, minimum=2)
+        if self._examples is None or self._indices is None:
+            raise v.invalid(
+                "data", "in-memory data (TFDS sources stream and cannot be folded)", self.source
+            )
+        pool = np.concatenate([self._indices["train"], self._indices["validation"]])
+        y = self._examples.y[pool]
+        if self.task == "classification":
+            smallest = int(np.bincount(y).min()) if len(y) else 0
+            if smallest < k:
+                raise v.invalid(
+                    "folds", f"at most {smallest} (the smallest class has {smallest} examples)", k
+                )
+            splitter = StratifiedKFold(k, shuffle=True, random_state=self._options.seed)
+        else:
+            splitter = KFold(k, shuffle=True, random_state=self._options.seed)
+        for train, held_out in splitter.split(pool, y):
+            indices = {"train": pool[train], "validation": pool[held_out], "test": pool[:0]}
+            yield _assemble(self._examples, indices, self._options)
+
+
+def _check_image_size(image_size: Any) -> tuple[int, int] | None:
+    if image_size is None:
+        return None
+    if isinstance(image_size, int) and not isinstance(image_size, bool):
+        image_size = (image_size, image_size)
+    return v.check_int_sequence("image_size", image_size, length=2)
+
+
+def _cache_limit() -> int:
+    return int(os.environ.get(CACHE_BYTES_ENV, DEFAULT_CACHE_BYTES))
+
+
+def _split_indices(examples: Examples, options: Options) -> dict[str, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    n = len(examples)
+    everything = np.arange(n)
+    stratify = examples.y if examples.task == "classification" else None
+
+    def split(indices, fraction, what, requested):
+        if fraction == 0:
+            return indices, indices[:0]
+        classes = len(np.unique(examples.y[indices])) if stratify is not None else 1
+        # Every class gets at least one held-out example when the data allows it.
+        count = max(round(fraction * len(indices)), classes)
+        if len(indices) - count < classes:
+            raise v.invalid(
+                f"{what}_split",
+                f"small enough to leave every class in both parts ({classes} classes, "
+                f"{len(indices)} examples); use more data, or {what}_split=0",
+                requested,
+            )
+        labels = stratify[indices] if stratify is not None else None
+        try:
+            return train_test_split(
+                indices, test_size=count, stratify=labels, random_state=options.seed
+            )
+        except ValueError as error:
+            raise v.invalid(
+                f"{what}_split", f"a split every class can take part in ({error})", requested
+            ) from None
+
+    rest, test = split(everything, options.test_split, "test", options.test_split)
+    remaining = (
+        options.validation_split / (1 - options.test_split) if options.validation_split else 0
+    )
+    train, validation = split(rest, remaining, "validation", options.validation_split)
+    return {"train": np.sort(train), "validation": np.sort(validation), "test": np.sort(test)}
+
+
+def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, element_shape):
+    import tensorflow as tf
+
+    autotune = tf.data.AUTOTUNE
+    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    if examples.kind == "image_files":
+        size = options.image_size or element_shape[:2]
+        decode = images.decode_fn(size, element_shape[-1], options.scale)
+        dataset = dataset.map(
+            lambda path, label: (decode(path), label), num_parallel_calls=autotune
+        )
+        fits = len(y) * int(np.prod(element_shape)) * 4 <= _cache_limit()
+        if options.cache is True or (options.cache == "auto" and fits):
+            dataset = dataset.cache()
+    if training and options.shuffle:
+        dataset = dataset.shuffle(
+            min(len(y), 10_000), seed=options.seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(options.batch_size)
+    is_image = len(element_shape) == 3
+    if is_image and examples.kind != "image_files" and options.image_size is not None:
+        size = options.image_size
+        dataset = dataset.map(
+            lambda a, b: (tf.image.resize(a, size, antialias=True), b), num_parallel_calls=autotune
+        )
+    if training and is_image and options.augment:
+        dataset = images.augment_batches(dataset, options.augment, options.seed)
+    return dataset.prefetch(autotune)
+
+
+def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Options) -> Data:
+    encoder = None
+    if examples.make_encoder is not None:
+        train_x = (
+            examples.x.iloc[indices["train"]]
+            if examples.kind == "table"
+            else examples.x[indices["train"]]
+        )
+        encoder = examples.make_encoder().fit(train_x)
+
+    def features(idx):
+        if examples.kind == "table":
+            return encoder.transform(examples.x.iloc[idx])
+        if encoder is not None:
+            return encoder.transform(examples.x[idx])
+        return examples.x[idx]
+
+    if examples.kind == "image_files":
+        element_shape = examples.element_shape
+        if options.image_size is not None:
+            element_shape = (*options.image_size, element_shape[-1])
+    else:
+        sample = features(indices["train"][:1])
+        element_shape = tuple(sample.shape[1:])
+        if len(element_shape) == 3 and options.image_size is not None:
+            element_shape = (*options.image_size, element_shape[-1])
+
+    pipelines = {}
+    for split in SPLITS:
+        idx = indices[split]
+        if len(idx) == 0:
+            pipelines[split] = None
+            continue
+        pipelines[split] = _pipeline(
+            features(idx),
+            examples.y[idx],
+            training=split == "train",
+            examples=examples,
+            options=options,
+            element_shape=element_shape,
+        )
+    vocab_size = None
+    if examples.kind == "text":
+        vocab_size = len(encoder.vocabulary)
+    return Data(
+        train=pipelines["train"],
+        validation=pipelines["validation"],
+        test=pipelines["test"],
+        task=examples.task,
+        num_classes=len(examples.class_names) if examples.class_names else None,
+        class_names=examples.class_names,
+        input_shape=element_shape,
+        input_dtype="int32" if examples.kind == "text" else "float32",
+        sizes={split: len(indices[split]) for split in SPLITS},
+        source=examples.source,
+        fingerprint=examples.fingerprint,
+        batch_size=options.batch_size,
+        vocab_size=vocab_size,
+        encoder=encoder,
+        _examples=examples,
+        _options=options,
+        _indices=indices,
+    )
+
+
+def _folder_kind(root: Path) -> str:
+    suffixes = [
+        p.suffix.lower() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+    ]
+    n_images = sum(s in images.IMAGE_EXTENSIONS for s in suffixes)
+    n_texts = sum(s in text.TEXT_EXTENSIONS for s in suffixes)
+    if n_images == 0 and n_texts == 0:
+        raise v.invalid(
+            "source",
+            "a folder of images ("
+            + ", ".join(images.IMAGE_EXTENSIONS)
+            + ") or texts ("
+            + ", ".join(text.TEXT_EXTENSIONS)
+            + ") in class subfolders",
+            f"{root} ({len(suffixes)} files, none of them images or texts)",
+        )
+    return "images" if n_images >= n_texts else "text"
+
+
+def _load_tfds(name: str, options: Options, data_dir: Any) -> Data:
+    import tensorflow as tf
+
+    from zoo.data import tfds as tfds_source
+
+    datasets, info, _ = tfds_source.load_splits(
+        name, validation_split=options.validation_split, folder=data_dir
+    )
+    supervised = info.supervised_keys
+    image_key = supervised[0] if supervised else None
+    feature = info.features[image_key] if image_key else None
+    label_feature = info.features[supervised[1]] if supervised else None
+    shape = tuple(feature.shape) if feature is not None else ()
+    is_image = len(shape) == 3
+    if is_image and options.image_size is not None:
+        shape = (*options.image_size, shape[-1])
+    if is_image and None in shape:
+        raise v.invalid("image_size", f"set for TFDS {name!r}, whose images vary in size", None)
+    scale = options.scale if is_image else 1.0
+
+    def prepare(x, y):
+        x = tf.cast(x, tf.float32) * scale
+        if is_image and options.image_size is not None:
+            x = tf.image.resize(x, options.image_size, antialias=True)
+        return x, tf.cast(y, tf.int32)
+
+    pipelines = {}
+    sizes = {}
+    for split, dataset in zip(SPLITS, datasets, strict=True):
+        if dataset is None:
+            pipelines[split], sizes[split] = None, 0
+            continue
+        known = dataset.cardinality().numpy()
+        sizes[split] = int(known) if known >= 0 else None
+        dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        if split == "train" and options.shuffle:
+            dataset = dataset.shuffle(10_000, seed=options.seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(options.batch_size)
+        if split == "train" and is_image and options.augment:
+            dataset = images.augment_batches(dataset, options.augment, options.seed)
+        pipelines[split] = dataset.prefetch(tf.data.AUTOTUNE)
+    names = tuple(label_feature.names) if hasattr(label_feature, "names") else None
+    return Data(
+        train=pipelines["train"],
+        validation=pipelines["validation"],
+        test=pipelines["test"],
+        task="classification",
+        num_classes=label_feature.num_classes if hasattr(label_feature, "num_classes") else None,
+        class_names=names,
+        input_shape=shape,
+        input_dtype="float32",
+        sizes=sizes,
+        source=f"tfds:{name}",
+        fingerprint=f"tfds:{name}:{info.version}",
+        batch_size=options.batch_size,
+    )
+
+
+def load(
+    source: Any,
+    y: Any = None,
+    *,
+    target: str | None = None,
+    features: list[str] | None = None,
+    task: str | None = None,
+    batch_size: int = 32,
+    validation_split: float = 0.1,
+    test_split: float = 0.2,
+    seed: int = 0,
+    image_size: int | tuple[int, int] | None = None,
+    color_mode: str = "auto",
+    rescale: bool = True,
+    augment: bool | dict[str, Any] | None = None,
+    vocab_size: int = 20_000,
+    sequence_length: int = 200,
+    skip_bad_files: bool = False,
+    cache: bool | str = "auto",
+    shuffle: bool = True,
+    data_dir: str | os.PathLike | None = None,
+) -> Data:
+    """Load data from any source into train/validation/test ``tf.data`` pipelines.
+
+    Sources:
+        - a bundled dataset name: ``"digits"``;
+        - numpy arrays: ``load(x, y)`` or ``load((x, y))``;
+        - a pandas DataFrame with a ``target`` column (numeric columns are
+          standardised, categorical ones one-hot encoded, fitted on train only);
+        - a CSV file path (as a DataFrame);
+        - a folder ``root/<class>/<file>`` of images (JPEG, PNG, BMP, GIF) or of
+          text files (tokenised; the vocabulary is learned on train only);
+        - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded).
+
+    Splits are deterministic for a seed and stratified for classification.
+
+    Args:
+        source: the data (see above).
+        y: labels or targets when `source` is a feature array.
+        target: the target column of a table (default: a column named target,
+            label, labels, class or y).
+        features: the feature columns of a table (default: all but the target).
+        task: ``"classification"`` or ``"regression"`` (default: regression for
+            float targets, classification otherwise).
+        batch_size: examples per batch.
+        validation_split: fraction of all examples held out for validation.
+        test_split: fraction of all examples held out for the test set.
+        seed: seed of splits, shuffling and augmentation.
+        image_size: (height, width) to resize images to (an int for squares);
+            required when a folder's images differ in size.
+        color_mode: ``"auto"`` (grayscale only if every image is), ``"rgb"`` or
+            ``"grayscale"``, for image folders.
+        rescale: scale 0-255 pixels of folders and TFDS images to [0, 1].
+        augment: True for random flip, rotation, zoom and contrast on the training
+            split, or a dict such as ``{"flip": "horizontal", "rotation": 0.05}``.
+        vocab_size: maximum vocabulary of text folders (ids 0 and 1 are padding
+            and out-of-vocabulary).
+        sequence_length: tokens per text (padded or truncated).
+        skip_bad_files: skip (and count) unreadable files instead of raising.
+        cache: ``"auto"`` caches decoded images in memory when they fit
+            (``$ZOO_CACHE_BYTES``, default 2 GiB); True or False to force.
+        shuffle: shuffle the training split every epoch.
+        data_dir: TFDS data folder (default ``$TFDS_DATA_DIR`` or
+            ``~/tensorflow_datasets``).
+
+    Returns:
+        A :class:`Data`.
+
+    Raises:
+        ValueError: for unusable data (an empty folder, one class, unreadable files,
+            NaN features, mismatched lengths, an unknown target) or settings.
+        TypeError: for arguments of the wrong type.
+
+    Example:
+        >>> data = zoo.data.load("digits", batch_size=64)
+        >>> data.input_shape, data.num_classes, data.sizes["test"]
+        ((8, 8, 1), 10, 360)
+    """
+    options = Options(
+        batch_size=v.check_int("batch_size", batch_size, minimum=1),
+        validation_split=v.check_float(
+            "validation_split", validation_split, minimum=0.0, maximum=0.5
+        ),
+        test_split=v.check_float("test_split", test_split, minimum=0.0, maximum=0.5),
+        seed=v.check_int("seed", seed, minimum=0),
+        image_size=_check_image_size(image_size),
+        augment=images.check_augment(augment),
+        scale=1 / 255 if v.check_bool("rescale", rescale) else 1.0,
+        cache=v.check_choice("cache", cache, ("auto", True, False)),
+        shuffle=v.check_bool("shuffle", shuffle),
+    )
+    v.check_choice("color_mode", color_mode, images.COLOR_MODES)
+    vocab_size = v.check_int("vocab_size", vocab_size, minimum=3)
+    sequence_length = v.check_int("sequence_length", sequence_length, minimum=1)
+    v.check_bool("skip_bad_files", skip_bad_files)
+    if task is not None:
+        v.check_choice("task", task, ("classification", "regression"))
+    if y is not None and not isinstance(source, np.ndarray) and not hasattr(source, "__array__"):
+        raise v.invalid(
+            "y", "given only with a feature array as `source`", type(y).__name__, TypeError
+        )
+
+    import pandas as pd
+
+    if isinstance(source, str) and source.startswith("tfds:"):
+        name = source[len("tfds:") :]
+        v.check_str("source", name)
+        return _load_tfds(name, options, data_dir)
+    if isinstance(source, str) and source in BUNDLED:
+        examples = BUNDLED[source]()
+    elif isinstance(source, pd.DataFrame):
+        examples = tabular.from_frame(source, target=target, features=features, task=task)
+    elif isinstance(source, tuple) and len(source) == 2:
+        examples = tabular.from_arrays(source[0], source[1], task)
+    elif isinstance(source, np.ndarray):
+        if y is None:
+            raise v.invalid("y", "the labels or targets of the feature array", None)
+        examples = tabular.from_arrays(source, y, task)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_file():
+            if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+                raise v.invalid(
+                    "source", "a .csv file, a folder, 'tfds:NAME' or a bundled name", str(path)
+                )
+            examples = tabular.from_csv(path, target=target, features=features, task=task)
+        elif path.is_dir():
+            if _folder_kind(path) == "images":
+                examples = images.from_folder(
+                    path,
+                    image_size=options.image_size,
+                    color_mode=color_mode,
+                    skip_bad_files=skip_bad_files,
+                )
+            else:
+                examples = text.from_folder(
+                    path,
+                    vocab_size=vocab_size,
+                    sequence_length=sequence_length,
+                    skip_bad_files=skip_bad_files,
+                )
+        else:
+            raise v.unknown_name(
+                "data source",
+                str(source),
+                list(BUNDLED),
+                hint="A source is a bundled name, 'tfds:NAME', an existing CSV file or folder, "
+                "numpy arrays or a pandas DataFrame.",
+            )
+    else:
+        raise v.invalid(
+            "source",
+            "a bundled name, 'tfds:NAME', a path, (x, y) arrays or a pandas DataFrame",
+            type(source).__name__,
+            TypeError,
+        )
+    indices = _split_indices(examples, options)
+    return _assemble(examples, indices, options)

@@ -1,0 +1,100 @@
+"""Folders of text files in class subfolders, tokenised for zoo's sequence models.
+
+The vocabulary is learned on the training split only with Keras's
+``TextVectorization``; id 0 is padding (masked by zoo's RNNs) and id 1 is
+out-of-vocabulary.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from zoo import _validation as v
+from zoo.data.examples import Examples, encode_labels, fingerprint
+from zoo.data.images import _class_dirs
+
+TEXT_EXTENSIONS = (".txt", ".text", ".md")
+
+
+class TextEncoder:
+    """Texts -> padded int32 token ids of a fixed length."""
+
+    def __init__(self, vocab_size: int, sequence_length: int):
+        self.vocab_size = vocab_size
+        self.sequence_length = sequence_length
+        self.layer = None
+
+    def fit(self, texts: np.ndarray) -> TextEncoder:
+        import keras
+
+        self.layer = keras.layers.TextVectorization(
+            max_tokens=self.vocab_size,
+            output_mode="int",
+            output_sequence_length=self.sequence_length,
+        )
+        self.layer.adapt(np.asarray(texts, dtype=object).astype(str), batch_size=256)
+        return self
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """The learned vocabulary (index = token id)."""
+        return self.layer.get_vocabulary()
+
+    def transform(self, texts) -> np.ndarray:
+        import keras
+
+        texts = np.asarray(texts, dtype=object).astype(str)
+        return keras.ops.convert_to_numpy(self.layer(texts)).astype("int32")
+
+
+def from_folder(
+    root: str | os.PathLike,
+    *,
+    vocab_size: int,
+    sequence_length: int,
+    skip_bad_files: bool,
+) -> Examples:
+    """Examples from ``root/<class>/<file>.txt``."""
+    root = Path(root)
+    dirs = _class_dirs(root, "text files")
+    texts, labels, bad = [], [], []
+    for directory in dirs:
+        for path in sorted(directory.rglob("*")):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            if path.suffix.lower() not in TEXT_EXTENSIONS:
+                bad.append((path, f"not a text file (allowed: {', '.join(TEXT_EXTENSIONS)})"))
+                continue
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except UnicodeDecodeError as error:
+                bad.append((path, f"not UTF-8 text ({error.reason})"))
+                continue
+            labels.append(directory.name)
+    if bad and not skip_bad_files:
+        listed = "; ".join(f"{p}: {why}" for p, why in bad[:5])
+        raise v.ArgumentValueError(
+            f"{len(bad)} file(s) in {root} cannot be used as text: {listed}. Remove them, or "
+            f"pass skip_bad_files=True to skip them. Received: source={str(root)!r}"
+        )
+    if bad:
+        print(f"zoo.data: skipped {len(bad)} unusable file(s) in {root}")
+    if not texts:
+        raise v.invalid(
+            "source", "a folder with text files in its class subfolders", f"{root} has none"
+        )
+    ids, names = encode_labels(np.array(labels), name="class subfolders")
+    x = np.array(texts, dtype=object)
+    return Examples(
+        x=x,
+        y=ids,
+        task="classification",
+        class_names=names,
+        kind="text",
+        source=f"text folder {root}",
+        fingerprint=fingerprint(x, ids),
+        make_encoder=lambda: TextEncoder(vocab_size, sequence_length),
+    )
