@@ -28,15 +28,21 @@ _FUNCTIONS = {
     "load": "zoo.saving",
     "load_card": "zoo.saving",
     "save": "zoo.saving",
+    "train": "zoo.training",
+    "evaluate": "zoo.training",
+    "cross_validate": "zoo.training",
 }
-_MODULES = ("architectures", "data", "layers", "registry", "saving")
+_MODULES = ("architectures", "data", "distribute", "layers", "registry", "saving", "training")
 
 __all__ = [
     "__version__",
     "architectures",
     "build",
     "count_params",
+    "cross_validate",
     "data",
+    "distribute",
+    "evaluate",
     "layers",
     "list_architectures",
     "load",
@@ -44,12 +50,15 @@ __all__ = [
     "registry",
     "save",
     "saving",
+    "train",
+    "training",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zoo import architectures, data, layers, registry, saving
+    from zoo import architectures, data, distribute, layers, registry, saving, training
     from zoo.registry import build, count_params, list_architectures
     from zoo.saving import load, load_card, save
+    from zoo.training import cross_validate, evaluate, train
 
 
 def __getattr__(name: str) -> Any:

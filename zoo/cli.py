@@ -13,6 +13,10 @@ from typing import Any
 
 EPILOG = """examples:
   zoo demo                         train a CNN on the bundled digits and save it
+  zoo train convnet_digits --data digits --epochs 20
+  zoo train mlp --data table.csv --target price --set units=(64,32)
+  zoo evaluate convnet_digits --data digits
+  zoo launch --workers 2 -- zoo train mlp --data digits --strategy multiworker
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
   zoo build mlp --set units=(256,128) --set dropout=0.2
@@ -100,84 +104,131 @@ def make_parser() -> argparse.ArgumentParser:
         help="any builder argument, as a Python literal (repeatable)",
     )
     build.add_argument("--save", metavar="NAME_OR_PATH", help="save the model with its card")
+
+    train = commands.add_parser(
+        "train",
+        help="train an architecture on a data source, evaluate it and save it",
+        description="Build ARCH for the data, train it (with early stopping, TensorBoard "
+        "logs and resumable backups), print test metrics and save it with its card.",
+    )
+    train.add_argument("name", metavar="ARCH", help="an architecture or preset name")
+    _add_data_arguments(train)
+    train.add_argument("--epochs", type=int, default=20, help="maximum epochs (default 20)")
+    train.add_argument("--learning-rate", type=float, help="learning rate (default 1e-3)")
+    train.add_argument("--early-stopping", type=int, default=5, help="patience; 0 disables")
+    train.add_argument(
+        "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu, multiworker"
+    )
+    train.add_argument("--mixed-precision", default="auto", help="auto, off, mixed_float16, ...")
+    train.add_argument("--output", help="name under saved_models/ or a folder")
+    train.add_argument("--resume", action="store_true", help="continue a killed run")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--no-save", action="store_true", help="do not save the model")
+    train.add_argument(
+        "--set",
+        dest="settings",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="builder argument, as a Python literal (repeatable)",
+    )
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="evaluate a saved model on a data source (metrics, per-class report)",
+        description="Load MODEL (a name under saved_models/ or a path) and evaluate it.",
+    )
+    evaluate.add_argument("model", metavar="MODEL", help="saved model name or path")
+    _add_data_arguments(evaluate)
+    evaluate.add_argument("--split", default="test", choices=["test", "validation"])
+
+    launch = commands.add_parser(
+        "launch",
+        help="run a command as N local TensorFlow workers (multi-worker training)",
+        description="Start N workers on 127.0.0.1 with the right TF_CONFIG and supervise "
+        "them: if one fails the others are stopped. With TF_CONFIG already set or "
+        "under Slurm, runs the command once as this node's worker.",
+    )
+    launch.add_argument("--workers", type=int, default=2, help="number of workers (default 2)")
+    launch.add_argument("--timeout", type=float, help="stop everything after this many seconds")
+    launch.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return parser
 
 
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data", required=True, metavar="SOURCE", help="digits, a CSV, a folder or tfds:NAME"
+    )
+    parser.add_argument("--target", help="target column of a CSV")
+    parser.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
+    parser.add_argument("--augment", action="store_true", help="random flip/rotation/zoom/contrast")
+
+
+def _load_data(args: argparse.Namespace):
+    import zoo
+
+    return zoo.data.load(
+        args.data,
+        target=args.target,
+        batch_size=args.batch_size,
+        image_size=args.image_size,
+        augment=args.augment or None,
+    )
+
+
+def _print_tables(metrics, report, confusion) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.precision", 4):
+        print("metrics:")
+        print(pd.Series(metrics, dtype="float64").to_string())
+        if report is not None:
+            print("per class:")
+            print(report.to_string())
+        if confusion is not None and len(confusion) <= 20:
+            print("confusion matrix (rows: true, columns: predicted):")
+            print(confusion.to_string())
+
+
 def run_demo(
-    output: str = "digits_convnet", epochs: int = 40, seed: int = 0, verbose: Any = None
+    output: str = "digits_convnet", epochs: int = 40, seed: int = 0, verbose: Any = "auto"
 ) -> dict[str, Any]:
-    """Train ``convnet_digits`` on the bundled digits, evaluate and save it.
+    """Train ``convnet_digits`` on the bundled digits with zoo.train, evaluate, save.
 
     Returns:
-        ``{"test_accuracy", "test_loss", "epochs", "path", "seconds"}``.
+        ``{"test_accuracy", "metrics", "epochs", "path", "seconds"}``.
     """
-    import keras
-    import numpy as np
-
     import zoo
     from zoo import _validation as v
 
     epochs = v.check_int("epochs", epochs, minimum=1)
-    seed = v.check_int("seed", seed, minimum=0)
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
     start = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    splits = zoo.data.load_digits(seed=seed)
+    data = zoo.data.load("digits", seed=seed)
     print(
-        f"zoo demo: {len(splits.x_train)} train / {len(splits.x_val)} validation / "
-        f"{len(splits.x_test)} test images of 8x8 digits (scikit-learn, bundled)"
+        f"zoo demo: {data.sizes['train']} train / {data.sizes['validation']} validation / "
+        f"{data.sizes['test']} test images of 8x8 digits (scikit-learn, bundled)"
     )
-    model = zoo.build(
-        "convnet_digits", input_shape=splits.input_shape, num_classes=splits.num_classes
-    )
-    print(f"model: convnet_digits, {model.count_params():,} parameters")
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=8, restore_best_weights=True)
-    history = model.fit(
-        splits.x_train,
-        splits.y_train,
-        validation_data=(splits.x_val, splits.y_val),
+    result = zoo.train(
+        "convnet_digits",
+        data,
         epochs=epochs,
-        batch_size=32,
-        callbacks=[stop],
+        early_stopping=8,
+        output=output,
+        seed=seed,
         verbose=verbose,
     )
-    loss, accuracy = model.evaluate(splits.x_test, splits.y_test, verbose=0)
-    trained = len(history.history["loss"])
-    best = int(np.argmin(history.history["val_loss"])) + 1
-    path = zoo.save(
-        model,
-        output,
-        data={
-            "source": "digits",
-            "train": len(splits.x_train),
-            "test": len(splits.x_test),
-        },
-        metrics={"test_accuracy": float(accuracy), "test_loss": float(loss)},
-        training={
-            "optimizer": "adam",
-            "learning_rate": 1e-3,
-            "epochs": trained,
-            "seed": seed,
-        },
-    )
     seconds = time.perf_counter() - start
-    print(
-        f"test accuracy: {accuracy:.4f} (test loss {loss:.4f}), weights of epoch {best} "
-        f"(best validation loss) of {trained}"
-    )
-    print(f"saved to {path}/ (model.keras + zoo.json) in {seconds:.1f} s")
+    _print_tables(result.metrics, result.report, None)
+    accuracy = result.metrics["accuracy"]
+    print(f"test accuracy: {accuracy:.4f} after {len(result.history)} epochs")
+    print(f"saved to {result.path}/ (model.keras + zoo.json) in {seconds:.1f} s")
     return {
-        "test_accuracy": float(accuracy),
-        "test_loss": float(loss),
-        "epochs": trained,
-        "best_epoch": best,
-        "path": path,
+        "test_accuracy": accuracy,
+        "metrics": result.metrics,
+        "epochs": len(result.history),
+        "path": result.path,
         "seconds": seconds,
     }
 
@@ -197,6 +248,40 @@ def _list(args: argparse.Namespace) -> None:
         column: f"{{:<{table[column].str.len().max()}}}".format for column in text_columns
     }
     print(table.to_string(index=False, justify="left", formatters=formatters))
+
+
+def _train(args: argparse.Namespace) -> None:
+    import zoo
+
+    # The strategy comes first: multi-worker collectives must be set up before any op.
+    strategy = zoo.distribute.strategy(args.strategy)
+    data = _load_data(args)
+    print(f"data: {data}")
+    result = zoo.train(
+        args.name,
+        data,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        early_stopping=args.early_stopping,
+        strategy=strategy,
+        mixed_precision=args.mixed_precision,
+        output=args.output,
+        save=not args.no_save,
+        resume=args.resume,
+        seed=args.seed,
+        **dict(args.settings),
+    )
+    print(result.history.tail(5).to_string(index=False))
+    _print_tables(result.metrics, result.report, result.confusion)
+    if result.path is not None:
+        print(f"saved to {result.path}/ (TensorBoard logs in {result.run_dir}/logs)")
+
+
+def _evaluate(args: argparse.Namespace) -> None:
+    import zoo
+
+    result = zoo.evaluate(args.model, _load_data(args), split=args.split)
+    _print_tables(result.metrics, result.report, result.confusion)
 
 
 def _build(args: argparse.Namespace) -> None:
@@ -247,6 +332,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "launch":
+        from zoo.distribute import launch
+
+        command = list(args.worker_command)
+        if command[:1] == ["--"]:
+            command = command[1:]
+        if not command:
+            parser.error(
+                "launch needs a command after --, for example: zoo launch -- zoo train ..."
+            )
+        return launch(command, workers=args.workers, timeout=args.timeout)
     _import_tensorflow_quietly()
     from zoo._validation import ArgumentTypeError, ArgumentValueError
 
@@ -257,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _list(args)
         elif args.command == "build":
             _build(args)
+        elif args.command == "train":
+            _train(args)
+        elif args.command == "evaluate":
+            _evaluate(args)
     except (
         ArgumentValueError,
         ArgumentTypeError,

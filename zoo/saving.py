@@ -66,8 +66,8 @@ def to_jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _resolve(name_or_path: str | os.PathLike) -> Path:
-    """A bare name means ``saved_models/<name>``; anything else is a path."""
+def resolve(name_or_path: str | os.PathLike) -> Path:
+    """The folder of a saved model: a bare name means ``saved_models/<name>``."""
     if isinstance(name_or_path, os.PathLike):
         return Path(name_or_path)
     v.check_str("name_or_path", name_or_path)
@@ -162,7 +162,7 @@ def save(
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
     v.check_bool("overwrite", overwrite)
-    target = _resolve(name_or_path)
+    target = resolve(name_or_path)
     _recover(target)
     if target.exists() and not target.is_dir():
         raise v.invalid("name_or_path", "a folder (zoo saves a folder per model)", str(target))
@@ -226,7 +226,7 @@ def save(
 
 
 def _model_path(name_or_path: str | os.PathLike) -> tuple[Path, Path | None]:
-    path = _resolve(name_or_path)
+    path = resolve(name_or_path)
     if path.suffix == ".keras" and not path.is_dir():
         return path, None
     _recover(path)

@@ -414,7 +414,11 @@ def load(
           text files (tokenised; the vocabulary is learned on train only);
         - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded).
 
-    Splits are deterministic for a seed and stratified for classification.
+    Splits are deterministic for a seed and stratified for classification. The
+    training order is shuffled every epoch from `seed` together with TensorFlow's
+    global seed (as every tf.data shuffle is); ``zoo.train`` sets that from its own
+    ``seed``, so load data after ``keras.utils.set_random_seed`` to repeat a run
+    exactly in one process.
 
     Args:
         source: the data (see above).

@@ -1,0 +1,171 @@
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import zoo
+from zoo import distribute
+from zoo._validation import ArgumentValueError
+
+
+def test_auto_strategy_on_this_machine_is_one_device():
+    strategy = distribute.strategy("auto")
+    info = distribute.describe(strategy)
+    assert info["replicas"] == 1
+    if not distribute.tpu_present() and info["device"] == "cpu":
+        assert distribute.mixed_precision("auto", strategy) == "float32"
+
+
+def test_explicit_strategies_and_errors(monkeypatch):
+    assert distribute.describe(distribute.strategy("cpu"))["device"] == "cpu"
+    for var in distribute.TPU_ENV:
+        monkeypatch.delenv(var, raising=False)
+    if not distribute.tpu_present():
+        with pytest.raises(ArgumentValueError, match="needs an attached TPU"):
+            distribute.strategy("tpu")
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        with pytest.raises(ArgumentValueError, match="needs a GPU"):
+            distribute.strategy("gpu")
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    with pytest.raises(ArgumentValueError, match="zoo launch"):
+        distribute.strategy("multiworker")
+    with pytest.raises(ArgumentValueError, match="'auto', 'cpu'"):
+        distribute.strategy("quantum")
+
+
+def test_mixed_precision_choices():
+    assert distribute.mixed_precision("off") == "float32"
+    assert distribute.mixed_precision("mixed_bfloat16") == "mixed_bfloat16"
+    with pytest.raises(ArgumentValueError):
+        distribute.mixed_precision("fp8")
+
+
+def test_tpu_detection_uses_environment(monkeypatch):
+    for var in distribute.TPU_ENV:
+        monkeypatch.delenv(var, raising=False)
+    present = distribute.tpu_present()
+    monkeypatch.setenv("COLAB_TPU_ADDR", "10.0.0.2:8470")
+    assert distribute.tpu_present()
+    monkeypatch.delenv("COLAB_TPU_ADDR")
+    assert distribute.tpu_present() == present
+
+
+def _script(tmp_path, body):
+    path = tmp_path / "worker.py"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+def _env(tmp_path):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "ZOO_SAVED_MODELS": str(tmp_path)}
+
+
+MIRRORED = """
+import keras, numpy as np, zoo
+zoo.distribute.logical_cpus(2)
+
+def run(strategy):
+    keras.utils.set_random_seed(1)  # tf.data shuffles depend on TF's global seed too
+    data = zoo.data.load("digits", batch_size=64)
+    # jit_compile=True must be turned off (with a notice) under 2 replicas.
+    jit = True if strategy == "mirrored" else "auto"
+    result = zoo.train("mlp", data, epochs=2, strategy=strategy, early_stopping=None,
+                       save=False, verbose=0, seed=1, jit_compile=jit)
+    assert result.strategy["replicas"] == (2 if strategy == "mirrored" else 1)
+    return np.concatenate([w.ravel() for w in result.model.get_weights()]), result.metrics
+
+single, m1 = run("cpu")
+mirrored, m2 = run("mirrored")
+print("MAXDIFF", float(np.abs(single - mirrored).max()), m1["accuracy"], m2["accuracy"])
+"""
+
+
+def test_mirrored_over_two_cpus_matches_single_device(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(_script(tmp_path, MIRRORED))],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("MAXDIFF"))
+    _, diff, acc1, acc2 = line.split()
+    assert float(diff) < 1e-3
+    assert abs(float(acc1) - float(acc2)) < 0.02
+    assert "turned off under 2 replicas" in result.stdout
+
+
+MULTIWORKER = """
+import os, sys, numpy as np, zoo
+strategy = zoo.distribute.strategy("multiworker")  # before any other TensorFlow work
+data = zoo.data.load("digits", batch_size=64)
+result = zoo.train("mlp", data, epochs=2, strategy=strategy, early_stopping=None,
+                   save=False, verbose=2)
+weights = np.concatenate([w.ravel() for w in result.model.get_weights()])
+np.save(os.path.join(sys.argv[1], f"weights_{os.environ['ZOO_WORKER_INDEX']}.npy"), weights)
+print("ACCURACY", result.metrics["accuracy"])
+"""
+
+
+def test_two_workers_on_loopback_end_with_identical_weights(tmp_path, capfd):
+    script = _script(tmp_path, MULTIWORKER)
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    code = distribute.launch([sys.executable, str(script), str(tmp_path)], workers=2, timeout=400)
+    out = capfd.readouterr().out
+    assert code == 0, out[-3000:]
+    import numpy as np
+
+    first, second = (np.load(tmp_path / f"weights_{i}.npy") for i in (0, 1))
+    np.testing.assert_allclose(first, second, atol=1e-6)
+    assert "[worker 0] ACCURACY" in out and "[worker 1] ACCURACY" in out
+
+
+KILLED = """
+import os, signal, threading, zoo
+if os.environ["ZOO_WORKER_INDEX"] == "1":
+    threading.Timer(15, lambda: os.kill(os.getpid(), signal.SIGKILL)).start()
+zoo.train("mlp", "digits", epochs=10_000, strategy="multiworker", early_stopping=None,
+          save=False, verbose=0)
+"""
+
+
+def test_killed_worker_stops_the_run_in_bounded_time(tmp_path, capfd):
+    script = _script(tmp_path, KILLED)
+    start = time.monotonic()
+    code = distribute.launch([sys.executable, str(script)], workers=2, timeout=300, grace=5)
+    elapsed = time.monotonic() - start
+    err = capfd.readouterr().err
+    assert code == 137  # 128 + SIGKILL
+    assert "worker 1 exited with code -9" in err
+    assert elapsed < 90
+
+
+def test_launch_validates_arguments():
+    with pytest.raises(ArgumentValueError):
+        distribute.launch([], workers=2)
+    with pytest.raises(ArgumentValueError):
+        distribute.launch(["true"], workers=0)
+
+
+def test_launch_failing_worker_returns_its_code(tmp_path):
+    code = distribute.launch(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys; sys.exit(3 if os.environ['ZOO_WORKER_INDEX'] == '1' else 0)",
+        ],
+        workers=2,
+        timeout=60,
+    )
+    assert code == 3
+
+
+def test_zoo_is_importable_without_side_effects():
+    assert callable(zoo.train) and callable(zoo.distribute.launch)
