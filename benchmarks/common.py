@@ -1,0 +1,57 @@
+"""Shared helpers for zoo's benchmarks: timing callbacks, machine facts, result rows."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import keras
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Training steps per second of each epoch (train batches only)."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps_per_second: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._steps = 0
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
+        self._end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.steps_per_second.append(self._steps / (self._end - self._start))
+
+
+def steady(rates: list[float]) -> float:
+    """Median rate after the first (tracing, cache-filling) epoch."""
+    return statistics.median(rates[1:] if len(rates) > 1 else rates)
+
+
+def machine() -> str:
+    """One line about this machine and the versions measured."""
+    import tensorflow as tf
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}"
+    )
+
+
+def row(name: str, zoo_value: float, baseline_value: float, unit: str, target: str, higher=True):
+    """A result row: ratio = zoo / baseline (or baseline / zoo for times)."""
+    ratio = zoo_value / baseline_value if higher else baseline_value / zoo_value
+    return {
+        "benchmark": name,
+        "zoo": f"{zoo_value:.2f} {unit}",
+        "baseline": f"{baseline_value:.2f} {unit}",
+        "ratio": round(ratio, 3),
+        "target": target,
+    }

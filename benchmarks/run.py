@@ -1,0 +1,64 @@
+"""Run every benchmark and write benchmarks/README.md with the measured ratios.
+
+Usage: .venv/bin/python benchmarks/run.py [--quick] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).parent
+BENCHMARKS = ["train_overhead", "image_pipeline"]
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + " --- |" * len(table.columns)]
+    lines += [
+        "| " + " | ".join(str(v) for v in values) + " |" for values in table.itertuples(index=False)
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
+    parser.add_argument("--output", default=str(HERE / "README.md"))
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(HERE))
+    from common import machine
+
+    rows = []
+    for name in BENCHMARKS:
+        print(f"running {name} ...", flush=True)
+        rows += importlib.import_module(name).run(quick=args.quick)
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    today = datetime.date.today().isoformat()
+    text = [
+        "# Benchmarks",
+        "",
+        "Each row is measured side by side in one run of `python benchmarks/run.py`",
+        "(interleaved repeats; medians of epochs after the first). Ratios above 1 favour",
+        "zoo. Re-run the command to refresh this file.",
+        "",
+        f"Measured {today} on: {machine()}"
+        + (" (quick mode: not representative)" if args.quick else ""),
+        "",
+        _markdown(table),
+        "",
+        "Scripts: " + ", ".join(f"`{name}.py`" for name in BENCHMARKS) + " (each runs alone too).",
+        "",
+    ]
+    Path(args.output).write_text("\n".join(text))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

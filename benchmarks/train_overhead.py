@@ -1,0 +1,97 @@
+"""zoo.train against a hand-written model.fit: same model, data, batch and epochs.
+
+Both runs train a fresh copy of the same small CNN on the same in-memory 32x32x3
+images with the same validation split; the ratio is zoo's training steps/s over the
+plain fit's (median of epochs after the first). zoo's extra work (TensorBoard logs,
+best checkpoint, BackupAndRestore, early stopping) happens between epochs; the
+second row compares whole wall time per epoch, including that work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+
+import keras
+import numpy as np
+from common import EpochClock, row, steady
+
+import zoo
+
+
+def run(quick: bool = False) -> list[dict]:
+    n, epochs, repeats = (512, 3, 1) if quick else (4_000, 4, 3)
+    rng = np.random.default_rng(0)
+    x = rng.random((n, 32, 32, 3), dtype=np.float32)
+    y = (x[:, :16, :16, 0].mean(axis=(1, 2)) * 10).astype("int32") % 10
+    data = zoo.data.load(x, y, batch_size=64, test_split=0.1, validation_split=0.1)
+    arguments = {
+        "input_shape": (32, 32, 3),
+        "num_classes": 10,
+        "filters": (32, 64),
+        "dense_units": (128,),
+    }
+    zoo_rates, plain_rates, zoo_wall, plain_wall = [], [], [], []
+    with tempfile.TemporaryDirectory() as folder:
+        for _ in range(repeats):  # interleaved, so drift hits both sides alike
+            keras.utils.set_random_seed(0)
+            model = zoo.build("convnet", **arguments)
+            model.compile(
+                optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            )
+            clock = EpochClock()
+            start = time.perf_counter()
+            model.fit(
+                data.train,
+                validation_data=data.validation,
+                epochs=epochs,
+                callbacks=[clock],
+                verbose=0,
+            )
+            plain_wall.append((time.perf_counter() - start) / epochs)
+            plain_rates.append(steady(clock.steps_per_second))
+
+            keras.utils.set_random_seed(0)
+            clock = EpochClock()
+            start = time.perf_counter()
+            zoo.train(
+                "convnet",
+                data,
+                epochs=epochs,
+                early_stopping=epochs,
+                callbacks=[clock],
+                output=f"{folder}/overhead",
+                verbose=0,
+                **{
+                    k: value
+                    for k, value in arguments.items()
+                    if k not in ("input_shape", "num_classes")
+                },
+            )
+            zoo_wall.append((time.perf_counter() - start) / epochs)
+            zoo_rates.append(steady(clock.steps_per_second))
+    return [
+        row(
+            "zoo.train vs model.fit: training steps/s (small CNN)",
+            np.median(zoo_rates),
+            np.median(plain_rates),
+            "steps/s",
+            ">= 0.97",
+        ),
+        row(
+            "zoo.train vs model.fit: wall time per epoch incl. evaluation and saving",
+            np.median(zoo_wall),
+            np.median(plain_wall),
+            "s",
+            "(info)",
+            higher=False,
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (for tests)")
+    for result in run(parser.parse_args().quick):
+        print(result)
