@@ -44,8 +44,10 @@ def main(argv=None) -> int:
         "# Benchmarks",
         "",
         "Each row is measured side by side in one run of `python benchmarks/run.py`",
-        "(interleaved repeats; medians of epochs after the first). Ratios above 1 favour",
-        "zoo. Re-run the command to refresh this file.",
+        "(interleaved repeats; steps/s is the best epoch after the first, as timeit takes",
+        "the best time: on this shared VM epoch rates swing between ~8 and ~15 steps/s",
+        "whatever runs, and interference only slows). Wall times are medians. Ratios above",
+        "1 favour zoo. Re-run the command to refresh this file.",
         "",
         f"Measured {today} on: {machine()}"
         + (" (quick mode: not representative)" if args.quick else ""),

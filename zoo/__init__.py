@@ -32,7 +32,16 @@ _FUNCTIONS = {
     "evaluate": "zoo.training",
     "cross_validate": "zoo.training",
 }
-_MODULES = ("architectures", "data", "distribute", "layers", "registry", "saving", "training")
+_MODULES = (
+    "architectures",
+    "data",
+    "distribute",
+    "layers",
+    "registry",
+    "saving",
+    "training",
+    "transfer",
+)
 
 __all__ = [
     "__version__",
@@ -52,10 +61,11 @@ __all__ = [
     "saving",
     "train",
     "training",
+    "transfer",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zoo import architectures, data, distribute, layers, registry, saving, training
+    from zoo import architectures, data, distribute, layers, registry, saving, training, transfer
     from zoo.registry import build, count_params, list_architectures
     from zoo.saving import load, load_card, save
     from zoo.training import cross_validate, evaluate, train
