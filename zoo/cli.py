@@ -94,15 +94,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("name", help="an architecture or preset name (see `zoo list`)")
     build.add_argument("--input-shape", type=_parse_shape, help="for example 32,32,3")
     build.add_argument("--num-classes", type=_parse_value, help="classes, or None for headless")
-    build.add_argument(
-        "--set",
-        dest="settings",
-        type=_parse_setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any builder argument, as a Python literal (repeatable)",
-    )
+    _add_set_argument(build)
     build.add_argument("--save", metavar="NAME_OR_PATH", help="save the model with its card")
 
     train = commands.add_parser(
@@ -124,15 +116,7 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue a killed run")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--no-save", action="store_true", help="do not save the model")
-    train.add_argument(
-        "--set",
-        dest="settings",
-        type=_parse_setting,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="builder argument, as a Python literal (repeatable)",
-    )
+    _add_set_argument(train)
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -154,6 +138,18 @@ def make_parser() -> argparse.ArgumentParser:
     launch.add_argument("--timeout", type=float, help="stop everything after this many seconds")
     launch.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return parser
+
+
+def _add_set_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any builder argument, as a Python literal (repeatable)",
+    )
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
