@@ -217,3 +217,23 @@ def test_slurm_allocation_becomes_tf_config(tmp_path, monkeypatch):
     config = distribute.cluster_from_slurm(port=23456)
     assert config["task"] == {"type": "worker", "index": 1}
     assert config["cluster"]["worker"] == ["node1:23456", "node2:23456"]
+
+
+def test_compile_settings_and_policy_helpers():
+    single = distribute.strategy("cpu")
+    assert distribute.compile_settings(single, True, 4) == {
+        "jit_compile": True,
+        "steps_per_execution": 4,
+    }
+    with pytest.raises(ArgumentValueError, match="jit_compile"):
+        distribute.compile_settings(single, "always")
+    with pytest.raises(ArgumentValueError, match="steps_per_execution"):
+        distribute.compile_settings(single, "auto", 0)
+    with pytest.raises(ArgumentValueError, match="count"):
+        distribute.logical_cpus(0)
+    import keras
+
+    before = keras.config.dtype_policy().name
+    with distribute.dtype_policy("mixed_bfloat16"):
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == before

@@ -250,3 +250,19 @@ def test_bad_settings():
         zoo.data.load("digit")
     with pytest.raises(ArgumentTypeError):
         zoo.data.load(42)
+
+
+def test_text_folder_bad_files(text_folder, capsys):
+    (text_folder / "pos" / "binary.txt").write_bytes(b"\xff\xfe\xfa not utf-8")
+    (text_folder / "neg" / "notes.csv").write_text("a,b")
+    with pytest.raises(ArgumentValueError) as info:
+        zoo.data.load(text_folder)
+    assert "binary.txt" in str(info.value) and "notes.csv" in str(info.value)
+    data = zoo.data.load(text_folder, skip_bad_files=True, sequence_length=8)
+    assert sum(data.sizes.values()) == 20
+    assert "skipped" in capsys.readouterr().out
+
+
+def test_labels_only_with_a_feature_array():
+    with pytest.raises(ArgumentTypeError, match="feature array"):
+        zoo.data.load(_frame(), np.zeros(60))

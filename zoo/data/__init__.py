@@ -5,7 +5,6 @@ images or texts, or a prepared TFDS dataset into batched train/validation/test
 pipelines with the metadata a model needs (task, classes, input shape, sizes).
 """
 
-from zoo.data.bundled import Splits, load_digits
 from zoo.data.core import Data, load
 
-__all__ = ["Data", "Splits", "load", "load_digits"]
+__all__ = ["Data", "load"]

@@ -481,7 +481,7 @@ def load(
     v.check_bool("skip_bad_files", skip_bad_files)
     if task is not None:
         v.check_choice("task", task, ("classification", "regression"))
-    if y is not None and not isinstance(source, np.ndarray) and not hasattr(source, "__array__"):
+    if y is not None and not isinstance(source, np.ndarray):
         raise v.invalid(
             "y", "given only with a feature array as `source`", type(y).__name__, TypeError
         )

@@ -37,6 +37,21 @@ def _class_dirs(root: Path, kind: str) -> list[Path]:
     return dirs
 
 
+def report_bad_files(root: Path, bad: list[tuple[Path, str]], kind: str, skip: bool) -> None:
+    """Raise naming the unusable files, or (with `skip`) print how many were skipped."""
+    if not bad:
+        return
+    if not skip:
+        listed = "; ".join(f"{path}: {why}" for path, why in bad[:5])
+        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
+        raise v.ArgumentValueError(
+            f"{len(bad)} file(s) in {root} cannot be used as {kind}: {listed}{more}. Remove "
+            f"them, or pass skip_bad_files=True to skip them. Received: source={str(root)!r}"
+        )
+    first, why = bad[0]
+    print(f"zoo.data: skipped {len(bad)} unusable file(s) in {root} (first: {first}: {why})")
+
+
 def _scan_image(path: Path) -> tuple[tuple[int, int], str] | str:
     """Return ((height, width), mode) or the reason the file is unusable."""
     from PIL import Image, UnidentifiedImageError
@@ -89,17 +104,7 @@ def scan_folder(
         labels.append(label)
         sizes.append(result[0])
         modes.append(result[1])
-    if bad and not skip_bad_files:
-        listed = "; ".join(f"{p}: {why}" for p, why in bad[:5])
-        more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
-        raise v.ArgumentValueError(
-            f"{len(bad)} file(s) in {root} cannot be used as images: {listed}{more}. Remove "
-            "them, or pass skip_bad_files=True to skip them. "
-            f"Received: source={str(root)!r}"
-        )
-    if bad:
-        first, why = bad[0]
-        print(f"zoo.data: skipped {len(bad)} unusable file(s) in {root} (first: {first}: {why})")
+    report_bad_files(root, bad, "images", skip_bad_files)
     if not paths:
         raise v.invalid("source", "a folder with at least one readable image", str(root))
     ids, names = encode_labels(np.array(labels), name="class subfolders")

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo import _validation as v
 from zoo.data.examples import Examples, encode_labels, fingerprint
-from zoo.data.images import _class_dirs
+from zoo.data.images import _class_dirs, report_bad_files
 
 TEXT_EXTENSIONS = (".txt", ".text", ".md")
 
@@ -74,14 +74,7 @@ def from_folder(
                 bad.append((path, f"not UTF-8 text ({error.reason})"))
                 continue
             labels.append(directory.name)
-    if bad and not skip_bad_files:
-        listed = "; ".join(f"{p}: {why}" for p, why in bad[:5])
-        raise v.ArgumentValueError(
-            f"{len(bad)} file(s) in {root} cannot be used as text: {listed}. Remove them, or "
-            f"pass skip_bad_files=True to skip them. Received: source={str(root)!r}"
-        )
-    if bad:
-        print(f"zoo.data: skipped {len(bad)} unusable file(s) in {root}")
+    report_bad_files(root, bad, "text", skip_bad_files)
     if not texts:
         raise v.invalid(
             "source", "a folder with text files in its class subfolders", f"{root} has none"

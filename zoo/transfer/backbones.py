@@ -29,6 +29,7 @@ from zoo.layers import ImagePreprocessing
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 OFFLINE_ENV = "ZOO_OFFLINE"
 POOLINGS = ("avg", "max")
+_PARAMS_CACHE: dict[str, int] = {}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,18 +316,19 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
     for name, spec in BACKBONES.items():
         if not fnmatch.fnmatchcase(name, pattern):
             continue
-        with _variables_without_values():
-            model = getattr(keras.applications, spec.application)(
-                include_top=False, weights=None, **spec.extra
-            )
-        params = sum(math.prod(w.shape) for w in model.weights)
+        if name not in _PARAMS_CACHE:
+            with _variables_without_values():
+                model = getattr(keras.applications, spec.application)(
+                    include_top=False, weights=None, **spec.extra
+                )
+            _PARAMS_CACHE[name] = sum(math.prod(w.shape) for w in model.weights)
         rows.append(
             {
                 "name": name,
                 "source": "keras.applications",
                 "task": "image",
                 "input_size": spec.default_size,
-                "params": params,
+                "params": _PARAMS_CACHE[name],
                 "preprocessing": spec.preprocessing,
                 "weights_file": spec.weights_file,
                 "offline": local_weights(name) is not None,
