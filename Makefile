@@ -23,12 +23,12 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check zoo tests benchmarks
-	$(BIN)/ruff format --check zoo tests benchmarks
+	$(BIN)/ruff check zoo tests benchmarks scripts
+	$(BIN)/ruff format --check zoo tests benchmarks scripts
 
 format: $(STAMP)
-	$(BIN)/ruff format zoo tests benchmarks
-	$(BIN)/ruff check --fix zoo tests benchmarks
+	$(BIN)/ruff format zoo tests benchmarks scripts
+	$(BIN)/ruff check --fix zoo tests benchmarks scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["train_overhead", "image_pipeline"]
+BENCHMARKS = ["train_overhead", "image_pipeline", "feature_cache"]
 
 
 def _markdown(table: pd.DataFrame) -> str:

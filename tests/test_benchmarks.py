@@ -16,4 +16,5 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     text = output.read_text()
     assert "zoo.train vs model.fit" in text and "image-folder pipeline" in text
+    assert "cached features" in text
     assert text.count("| ") > 8

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 EPILOG = """examples:
-  zoo demo                         train a CNN on the bundled digits and save it
+  zoo demo                         fine-tune zoo's pretrained digits CNN with few labels,
+                                   against training from scratch
+  zoo finetune mobilenet_v3_small --data photos/ --epochs 5 --fine-tune-epochs 5
+  zoo finetune digits_convnet_pretrained --data digits --unfreeze 2
   zoo train convnet_digits --data digits --epochs 20
   zoo train mlp --data table.csv --target price --set units=(64,32)
   zoo evaluate convnet_digits --data digits
@@ -20,6 +23,8 @@ EPILOG = """examples:
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
   zoo build mlp --set units=(256,128) --set dropout=0.2
+  zoo weights pull resnet50 vgg16  prefetch checked ImageNet weights (--mirror URL)
+  zoo weights list                 which backbones have ImageNet weights on disk
 """
 
 
@@ -65,18 +70,64 @@ def make_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="train a CNN on the bundled 8x8 digits (offline), report test accuracy "
-        "and save it under saved_models/",
-        description="Train zoo's convnet_digits on scikit-learn's 8x8 digits, print "
-        "test accuracy and save the model with its card.",
+        help="fine-tune zoo's shipped pretrained CNN on a new task with few labels "
+        "(offline) and compare it with training from scratch",
+        description="Fine-tune saved_models/digits_convnet_pretrained (ten digits, half A "
+        "of scikit-learn's 8x8 digits) on odd-vs-even digits of the other half with "
+        "PER_CLASS labelled images per class, train the same network from scratch on the "
+        "same labels and epochs, and print both test accuracies. With --train, train "
+        "convnet_digits on all digits instead.",
     )
-    demo.add_argument("--epochs", type=int, default=40, help="maximum epochs (default 40)")
+    demo.add_argument("--per-class", type=int, default=10, help="labels per class (default 10)")
+    demo.add_argument("--epochs", type=int, help="head epochs (default 60; --train: 40)")
+    demo.add_argument(
+        "--fine-tune-epochs", type=int, default=20, help="fine-tuning epochs (default 20)"
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--train", action="store_true", help="the training demo instead")
     demo.add_argument(
         "--output",
-        default="digits_convnet",
-        help="name under saved_models/ or a folder (default digits_convnet)",
+        help="name under saved_models/ or a folder (default digits_odd_even_finetuned; "
+        "--train: digits_convnet)",
     )
+
+    finetune = commands.add_parser(
+        "finetune",
+        help="fine-tune a pretrained backbone or saved model on a data source",
+        description="Put a fresh head on BACKBONE (a name from `zoo weights list`, or a "
+        "saved zoo model), train it with the backbone frozen (on cached features), then "
+        "unfreeze and train on at a lower learning rate; print metrics and save the "
+        "model with its card.",
+    )
+    finetune.add_argument("backbone", metavar="BACKBONE", help="backbone name or saved model")
+    _add_data_arguments(finetune)
+    finetune.add_argument("--epochs", type=int, default=5, help="head epochs (default 5)")
+    finetune.add_argument(
+        "--fine-tune-epochs", type=int, default=5, help="fine-tuning epochs (default 5)"
+    )
+    finetune.add_argument("--learning-rate", type=float, default=1e-3, help="head rate")
+    finetune.add_argument(
+        "--fine-tune-learning-rate", type=float, help="default: learning rate / 10"
+    )
+    finetune.add_argument(
+        "--unfreeze",
+        type=_parse_value,
+        default="all",
+        help="all, the number of top backbone layers, or a layer name (default all)",
+    )
+    finetune.add_argument("--layer-decay", type=float, help="layer-wise rate factor in (0, 1]")
+    finetune.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet, none or a weights file (backbone names only)",
+    )
+    finetune.add_argument("--no-cache", action="store_true", help="no feature cache")
+    finetune.add_argument(
+        "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu (backbone names)"
+    )
+    finetune.add_argument("--output", help="name under saved_models/ or a folder")
+    finetune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    finetune.add_argument("--no-save", action="store_true", help="do not save the model")
 
     listing = commands.add_parser(
         "list",
@@ -137,6 +188,35 @@ def make_parser() -> argparse.ArgumentParser:
     launch.add_argument("--workers", type=int, default=2, help="number of workers (default 2)")
     launch.add_argument("--timeout", type=float, help="stop everything after this many seconds")
     launch.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+
+    weights = commands.add_parser(
+        "weights",
+        help="prefetch (pull) or list the ImageNet weights of the image backbones",
+        description="Download backbones' headless ImageNet weights with checksum "
+        "verification, optionally from a mirror, or list which are on disk.",
+    )
+    weights_actions = weights.add_subparsers(dest="weights_action", metavar="ACTION")
+    weights_actions.required = True
+    pull = weights_actions.add_parser(
+        "pull",
+        help="download and verify weights files (exit status 1 if any fails)",
+        description="Download the headless ImageNet weights of each NAME (or 'all') into "
+        "$ZOO_WEIGHTS_DIR or Keras's cache, verify each checksum, and print a table. "
+        "Exits with status 1 if any file failed.",
+    )
+    pull.add_argument("names", nargs="+", metavar="NAME", help="backbone names, or 'all'")
+    pull.add_argument(
+        "--mirror", metavar="URL", help="base URL or folder holding the files ($ZOO_WEIGHTS_MIRROR)"
+    )
+    pull.add_argument("--folder", metavar="DIR", help="where to put the files")
+    pull.add_argument("--force", action="store_true", help="download even if a good copy exists")
+    pull.add_argument("--quiet", action="store_true", help="no progress bars")
+    weights_list = weights_actions.add_parser(
+        "list",
+        help="which backbones have ImageNet weights on disk",
+        description="Print each backbone's weights file and whether it is on disk.",
+    )
+    weights_list.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard")
     return parser
 
 
@@ -186,6 +266,75 @@ def _print_tables(metrics, report, confusion) -> None:
         if confusion is not None and len(confusion) <= 20:
             print("confusion matrix (rows: true, columns: predicted):")
             print(confusion.to_string())
+
+
+def run_transfer_demo(
+    output: str | None = None,
+    *,
+    per_class: int = 10,
+    epochs: int | None = None,
+    fine_tune_epochs: int = 20,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``zoo demo``: fine-tune the shipped checkpoint, compare with from scratch."""
+    import pandas as pd
+
+    from zoo.transfer import demo
+
+    checkpoint = demo.find_checkpoint()
+    print(
+        f"zoo demo: fine-tune {checkpoint} (pretrained on ten digits, half A of the bundled "
+        f"8x8 digits) to tell odd from even digits of half B with {per_class} labelled "
+        "images per class; the same network from scratch gets the same labels and epochs"
+    )
+    result = demo.run_demo(
+        per_class=per_class,
+        epochs=60 if epochs is None else epochs,
+        fine_tune_epochs=fine_tune_epochs,
+        seed=seed,
+        output=output or "digits_odd_even_finetuned",
+    )
+    sizes = result["sizes"]
+    with pd.option_context("display.width", 160, "display.precision", 4):
+        print(result["stages"].to_string(index=False))
+    print(
+        f"labelled: {sizes['train']} train + {sizes['validation']} validation, "
+        f"test: {sizes['test']} images"
+    )
+    print(f"test accuracy, fine-tuned:   {result['fine_tuned_accuracy']:.4f}")
+    print(f"test accuracy, from scratch: {result['scratch_accuracy']:.4f}")
+    print(f"gain: {result['gain_points']:+.1f} points ({result['seconds']:.1f} s)")
+    print(f"saved to {result['path']}/ (model.keras + zoo.json + history.csv)")
+    return result
+
+
+def _finetune(args: argparse.Namespace) -> None:
+    import zoo
+
+    weights = None if str(args.weights).lower() == "none" else args.weights
+    data = args.data
+    if args.image_size or args.augment or args.target or args.batch_size != 32:
+        data = _load_data(args)
+    result = zoo.transfer.fine_tune(
+        args.backbone,
+        data,
+        epochs=args.epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+        learning_rate=args.learning_rate,
+        fine_tune_learning_rate=args.fine_tune_learning_rate,
+        unfreeze=args.unfreeze,
+        layer_decay=args.layer_decay,
+        weights=weights,
+        cache_features=False if args.no_cache else "auto",
+        strategy=args.strategy,
+        output=args.output,
+        save=not args.no_save,
+        seed=args.seed,
+    )
+    print(result.stages.to_string(index=False))
+    _print_tables(result.metrics, result.report, result.confusion)
+    if result.path is not None:
+        print(f"saved to {result.path}/ (model.keras + zoo.json + history.csv)")
 
 
 def run_demo(
@@ -294,6 +443,47 @@ def _build(args: argparse.Namespace) -> None:
         print(f"saved to {zoo.save(model, args.save)}")
 
 
+def _left_aligned(table) -> str:
+    table = table.astype(str)
+    formatters = {
+        column: f"{{:<{max(table[column].str.len().max(), len(column))}}}".format
+        for column in table.columns
+    }
+    return table.to_string(index=False, justify="left", formatters=formatters)
+
+
+def _weights(args: argparse.Namespace) -> int:
+    from zoo.transfer import weights
+
+    if args.weights_action == "list":
+        table = weights.list_weights(args.pattern)
+        print(_left_aligned(table) if len(table) else f"No backbone matches {args.pattern!r}.")
+        return 0
+    table = weights.pull(
+        args.names,
+        mirror=args.mirror,
+        folder=args.folder,
+        force=args.force,
+        progress=not args.quiet,
+        raise_errors=False,
+    )
+    shown = table.assign(
+        size=table["bytes"].map(lambda n: f"{n / 1e6:.1f} MB" if n else ""),
+        seconds=table["seconds"].map("{:.1f}".format),
+    )[["name", "status", "size", "seconds", "check", "source"]]
+    print(_left_aligned(shown))
+    counts = table["status"].value_counts()
+    folder = os.path.dirname(table["file"].iloc[0])
+    print(
+        f"{folder}: {counts.get('downloaded', 0)} downloaded, {counts.get('present', 0)} "
+        f"present, {counts.get('failed', 0)} failed"
+    )
+    failed = table[table["status"] == "failed"]
+    for row in failed.itertuples():
+        print(f"zoo weights pull: {row.name} failed: {row.error}", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
 def _import_tensorflow_quietly() -> None:
     """Import TensorFlow and list devices with its C++ start-up log lines hidden.
 
@@ -343,8 +533,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     from zoo._validation import ArgumentTypeError, ArgumentValueError
 
     try:
-        if args.command == "demo":
-            run_demo(output=args.output, epochs=args.epochs, seed=args.seed)
+        if args.command == "demo" and args.train:
+            run_demo(
+                output=args.output or "digits_convnet", epochs=args.epochs or 40, seed=args.seed
+            )
+        elif args.command == "demo":
+            run_transfer_demo(
+                args.output,
+                per_class=args.per_class,
+                epochs=args.epochs,
+                fine_tune_epochs=args.fine_tune_epochs,
+                seed=args.seed,
+            )
+        elif args.command == "finetune":
+            _finetune(args)
         elif args.command == "list":
             _list(args)
         elif args.command == "build":
@@ -353,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _train(args)
         elif args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "weights":
+            return _weights(args)
     except (
         ArgumentValueError,
         ArgumentTypeError,

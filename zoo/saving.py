@@ -270,6 +270,9 @@ def load(name_or_path: str | os.PathLike, *, compile: bool = True) -> keras.Mode
     Example:
         >>> model = zoo.load("my_mlp")
     """
+    import zoo.layers
+    import zoo.transfer  # noqa: F401  (HubLayer, layer-wise optimizers)
+
     v.check_bool("compile", compile)
     model_file, folder = _model_path(name_or_path)
     model = keras.saving.load_model(model_file, compile=compile)

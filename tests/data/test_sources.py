@@ -237,7 +237,7 @@ def test_folds_are_stratified_and_disjoint():
 def test_bad_settings():
     for kwargs, error in [
         ({"batch_size": 0}, ArgumentValueError),
-        ({"test_split": 0.9}, ArgumentValueError),
+        ({"test_split": 0.995}, ArgumentValueError),
         ({"image_size": (8,)}, ArgumentValueError),
         ({"augment": {"blur": 1}}, ArgumentValueError),
         ({"augment": "yes"}, ArgumentTypeError),

@@ -430,7 +430,8 @@ def load(
             float targets, classification otherwise).
         batch_size: examples per batch.
         validation_split: fraction of all examples held out for validation.
-        test_split: fraction of all examples held out for the test set.
+        test_split: fraction of all examples held out for the test set (up to 0.99,
+            for few-label experiments that keep most data for testing).
         seed: seed of splits, shuffling and augmentation.
         image_size: (height, width) to resize images to (an int for squares);
             required when a folder's images differ in size.
@@ -467,7 +468,7 @@ def load(
         validation_split=v.check_float(
             "validation_split", validation_split, minimum=0.0, maximum=0.5
         ),
-        test_split=v.check_float("test_split", test_split, minimum=0.0, maximum=0.5),
+        test_split=v.check_float("test_split", test_split, minimum=0.0, maximum=0.99),
         seed=v.check_int("seed", seed, minimum=0),
         image_size=_check_image_size(image_size),
         augment=images.check_augment(augment),

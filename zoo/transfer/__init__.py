@@ -1,10 +1,14 @@
-"""Transfer learning: pretrained backbones with their preprocessing built in.
+"""Transfer learning: pretrained backbones fine-tuned on the user's data in one call.
 
-``zoo.transfer.list_backbones()`` lists them; ``image_classifier(backbone, num_classes)``
-puts a fresh head on one; ``lr_find`` runs the learning-rate range test. Fine-tuning
-stages, text (keras-hub) and TF Hub backbones follow (issue 4).
+``list_backbones()`` lists the backbones (``keras.applications`` image models,
+keras-hub BERT-family presets, TF Hub SavedModels); ``image_classifier``,
+``text_classifier`` and ``hub_layer`` put them in a model; ``fine_tune`` trains the
+new head on cached features, then unfreezes and trains on at a lower (optionally
+layer-wise) rate; ``lr_find`` runs the learning-rate range test; ``weights.pull``
+prefetches ImageNet weights with checksums.
 """
 
+from zoo.transfer import weights
 from zoo.transfer.backbones import (
     BACKBONES,
     build_backbone,
@@ -12,14 +16,47 @@ from zoo.transfer.backbones import (
     list_backbones,
     local_weights,
 )
+from zoo.transfer.fine_tuning import (
+    FineTuneResult,
+    feature_split,
+    find_backbone,
+    fine_tune,
+    with_new_head,
+)
+from zoo.transfer.hub import HUB_BACKBONES, HubLayer, hub_layer
+from zoo.transfer.layerwise import (
+    LayerwiseAdam,
+    LayerwiseAdamW,
+    LayerwiseRMSprop,
+    LayerwiseSGD,
+    layerwise_optimizer,
+)
 from zoo.transfer.lr_finder import LRFindResult, lr_find
+from zoo.transfer.text import TEXT_BACKBONES, recompile, text_classifier
 
 __all__ = [
     "BACKBONES",
+    "HUB_BACKBONES",
+    "TEXT_BACKBONES",
+    "FineTuneResult",
+    "HubLayer",
     "LRFindResult",
+    "LayerwiseAdam",
+    "LayerwiseAdamW",
+    "LayerwiseRMSprop",
+    "LayerwiseSGD",
     "build_backbone",
+    "feature_split",
+    "find_backbone",
+    "fine_tune",
+    "hub_layer",
     "image_classifier",
+    "layerwise_optimizer",
     "list_backbones",
     "local_weights",
     "lr_find",
+    "recompile",
+    "text_classifier",
+    "weights",
+    "with_new_head",
 ]

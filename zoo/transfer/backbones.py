@@ -7,7 +7,9 @@ ImageNet weights are resolved in this order:
     1. ``weights=<file>``: a ``.weights.h5``/``.h5`` file for the headless backbone;
     2. ``$ZOO_WEIGHTS_DIR/<file name>`` (the file names are in :data:`BACKBONES`);
     3. Keras's cache, ``$KERAS_HOME/models/<file name>`` (default ``~/.keras/models``);
-    4. a download by Keras, unless ``ZOO_OFFLINE=1``.
+    4. unless ``ZOO_OFFLINE=1``: with ``$ZOO_WEIGHTS_MIRROR`` set, a checked download
+       of ``<mirror>/<file name>`` into 2 or 3 (:func:`zoo.transfer.weights.pull`),
+       otherwise a download by Keras.
 Offline or when the download fails, the error names the exact file and where to put it.
 """
 
@@ -156,6 +158,13 @@ def resolve_weights(name: str, weights: Any) -> tuple[Any, str]:
         return str(local), f"imagenet ({local})"
     if os.environ.get(OFFLINE_ENV) == "1":
         raise _missing_weights_error(name, f"{OFFLINE_ENV}=1 and no local copy")
+    from zoo.transfer import weights as _weights  # lazy: weights imports this module
+
+    if os.environ.get(_weights.MIRROR_ENV):
+        row = _weights.pull([name], raise_errors=False).iloc[0]
+        if row["status"] == "failed":
+            raise _missing_weights_error(name, f"download from the mirror failed: {row['error']}")
+        return row["file"], f"imagenet ({row['file']}, from {row['source'] or 'disk'})"
     return "imagenet", "imagenet (downloaded by Keras)"
 
 
@@ -302,9 +311,11 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
     """List the pretrained backbones as a table.
 
     Returns:
-        One row per backbone: ``name``, ``source``, ``task``, ``input_size``,
-        ``params`` (headless, at the default size), ``preprocessing``,
-        ``weights_file`` and ``offline`` (whether ImageNet weights are on disk now).
+        One row per backbone: ``name``, ``source`` (``keras.applications``,
+        ``keras-hub`` or ``tfhub``), ``task``, ``input_size`` (image size or maximum
+        sequence length), ``params`` (headless; None where unknown offline),
+        ``preprocessing``, ``weights_file`` (file, preset handle or TF Hub handle)
+        and ``offline`` (whether the weights are on disk now).
 
     Example:
         >>> zoo.transfer.list_backbones("mobilenet*")
@@ -334,6 +345,11 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
                 "offline": local_weights(name) is not None,
             }
         )
+    from zoo.transfer import hub, text
+
+    if any(fnmatch.fnmatchcase(name, pattern) for name in text.TEXT_BACKBONES):
+        rows += [r for r in text.text_rows() if fnmatch.fnmatchcase(r["name"], pattern)]
+    rows += [r for r in hub.hub_rows() if fnmatch.fnmatchcase(r["name"], pattern)]
     columns = [
         "name",
         "source",
@@ -344,4 +360,4 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
         "weights_file",
         "offline",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=columns).astype({"input_size": "Int64", "params": "Int64"})
