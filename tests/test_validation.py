@@ -53,3 +53,14 @@ def test_same_length_and_kwargs():
         v.check_same_length(("a", "b"), ((1, 2), (1,)))
     with pytest.raises(TypeError, match="Did you mean 'filters'"):
         v.check_kwargs("x", {"filter": 3}, ["filters", "units"])
+
+
+def test_callbacks_and_verbose():
+    stop = keras.callbacks.EarlyStopping()
+    assert v.check_callbacks(None) == [] and v.check_callbacks((stop,)) == [stop]
+    for bad in ([print], stop, "early_stopping"):
+        with pytest.raises(TypeError, match=r"keras\.callbacks\.Callback"):
+            v.check_callbacks(bad)
+    assert v.check_verbose(0) == 0 and v.check_verbose("auto") in (1, 2)
+    with pytest.raises(ValueError, match="verbose"):
+        v.check_verbose(3)

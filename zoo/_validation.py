@@ -340,6 +340,25 @@ def check_num_classes(value: Any) -> int | None:
     return check_int("num_classes", value, minimum=1, allow_none=True)
 
 
+def check_callbacks(value: Any) -> list[Any]:
+    """Check `callbacks`: None or a list of ``keras.callbacks.Callback``."""
+    if value is not None and not (
+        isinstance(value, (list, tuple))
+        and all(isinstance(c, keras.callbacks.Callback) for c in value)
+    ):
+        raise invalid("callbacks", "a list of keras.callbacks.Callback", value, TypeError)
+    return list(value or [])
+
+
+def check_verbose(value: Any) -> int:
+    """Check a Keras `verbose`: 0, 1, 2 or ``"auto"`` (a bar in a terminal, else 2)."""
+    import sys
+
+    if value == "auto":
+        value = 1 if sys.stdout.isatty() else 2
+    return check_choice("verbose", value, (0, 1, 2))
+
+
 def check_kwargs(kind: str, kwargs: dict[str, Any], allowed: Iterable[str]) -> None:
     """Check that every keyword argument is one a builder accepts."""
     allowed = sorted(allowed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -344,16 +343,11 @@ def train(
     if task is not None:
         v.check_choice("task", task, TASKS)
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=0, allow_none=True)
-    if callbacks is not None and not all(
-        isinstance(c, keras.callbacks.Callback) for c in callbacks
-    ):
-        raise v.invalid("callbacks", "a list of keras.callbacks.Callback", callbacks, TypeError)
+    callbacks = v.check_callbacks(callbacks)
     v.check_bool("save", save)
     v.check_bool("resume", resume)
     seed = v.check_int("seed", seed, minimum=0)
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
-    verbose = v.check_choice("verbose", verbose, (0, 1, 2))
+    verbose = v.check_verbose(verbose)
 
     if isinstance(model_or_name, keras.Model):
         # A ready-made model keeps the strategy it was built under.

@@ -7,6 +7,7 @@ import pytest
 import zoo
 from zoo._validation import ArgumentValueError
 from zoo.transfer import BACKBONES, build_backbone, image_classifier, list_backbones
+from zoo.transfer.backbones import BACKBONE_COLUMNS
 
 
 def _size(name):
@@ -136,5 +137,8 @@ def test_list_backbones_table():
         "weights_file",
         "offline",
     ]
-    assert (table["params"] > 0).all() and not table["offline"].any()
+    assert list(table.columns) == list(BACKBONE_COLUMNS)
+    applications = table[table["source"] == "keras.applications"]
+    assert (applications["params"] > 0).all() and not table["offline"].any()
+    assert set(table["source"]) == {"keras.applications", "keras-hub", "tfhub"}
     assert table.set_index("name").loc["vgg16", "params"] == 14_714_688

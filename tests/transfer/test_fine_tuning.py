@@ -235,6 +235,8 @@ def test_bad_arguments(digits, monkeypatch, tmp_path):
         ({"optimizer": "adagrad"}, ArgumentValueError, "optimizer"),
         ({"cache_features": "yes"}, ArgumentValueError, "cache_features"),
         ({"strategy": "mirrored"}, ArgumentValueError, "strategy"),
+        ({"callbacks": [print]}, ArgumentTypeError, "callbacks"),
+        ({"verbose": 3}, ArgumentValueError, "verbose"),
         ({"model": 3}, ArgumentTypeError, "model"),
         (
             {
@@ -249,7 +251,7 @@ def test_bad_arguments(digits, monkeypatch, tmp_path):
     for overrides, error, words in cases:
         arguments = {"model": model, "epochs": 1, "fine_tune_epochs": 1, **overrides}
         with pytest.raises(error, match=words):
-            fine_tune(arguments.pop("model"), digits, save=False, verbose=0, **arguments)
+            fine_tune(arguments.pop("model"), digits, **{"save": False, "verbose": 0, **arguments})
     with pytest.raises(ArgumentValueError, match="RGB images"):  # 8x8 grey digits
         fine_tune("mobilenet_v2", digits, weights=None, verbose=0)
     monkeypatch.setenv("ZOO_OFFLINE", "1")

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from zoo._validation import ArgumentTypeError, ArgumentValueError
 from zoo.transfer import hub as zoo_hub
+from zoo.transfer.backbones import BACKBONE_COLUMNS
 from zoo.transfer.hub import HUB_BACKBONES, HubLayer, cached_module_dir, hub_layer, hub_rows
 
 REMOTE = "https://tfhub.dev/zoo-tests/tiny-feature-vector/1"
@@ -290,16 +291,7 @@ def test_hub_rows_table(tmp_path):
     rows = hub_rows()
     assert [row["name"] for row in rows] == list(HUB_BACKBONES)
     for row in rows:
-        assert list(row) == [
-            "name",
-            "source",
-            "task",
-            "input_size",
-            "params",
-            "preprocessing",
-            "weights_file",
-            "offline",
-        ]
+        assert tuple(row) == BACKBONE_COLUMNS
         assert row["source"] == "tfhub" and row["task"] in ("image", "text")
         assert row["weights_file"].startswith("https://") and row["offline"] is False
         assert isinstance(row["preprocessing"], str) and row["preprocessing"]

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import zoo
 from zoo._validation import ArgumentValueError
+from zoo.transfer.backbones import BACKBONE_COLUMNS
 from zoo.transfer.text import TEXT_BACKBONES, cached_preset, recompile, text_classifier, text_rows
 
 VOCABULARY = [
@@ -206,18 +207,8 @@ def test_bad_arguments(preset, tmp_path):
 def test_text_rows():
     rows = text_rows()
     assert {row["name"] for row in rows} == set(TEXT_BACKBONES)
-    keys = [
-        "name",
-        "source",
-        "task",
-        "input_size",
-        "params",
-        "preprocessing",
-        "weights_file",
-        "offline",
-    ]
     for row in rows:
-        assert list(row) == keys
+        assert tuple(row) == BACKBONE_COLUMNS
         assert row["source"] == "keras-hub" and row["task"] == "text"
         assert row["weights_file"].startswith("kaggle://")
         assert row["params"] > 0 and row["input_size"] == 512

@@ -31,6 +31,17 @@ from zoo.layers import ImagePreprocessing
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 OFFLINE_ENV = "ZOO_OFFLINE"
 POOLINGS = ("avg", "max")
+# The columns of list_backbones(), which the keras-hub and TF Hub rows follow too.
+BACKBONE_COLUMNS = (
+    "name",
+    "source",
+    "task",
+    "input_size",
+    "params",
+    "preprocessing",
+    "weights_file",
+    "offline",
+)
 _PARAMS_CACHE: dict[str, int] = {}
 
 
@@ -350,14 +361,6 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
     if any(fnmatch.fnmatchcase(name, pattern) for name in text.TEXT_BACKBONES):
         rows += [r for r in text.text_rows() if fnmatch.fnmatchcase(r["name"], pattern)]
     rows += [r for r in hub.hub_rows() if fnmatch.fnmatchcase(r["name"], pattern)]
-    columns = [
-        "name",
-        "source",
-        "task",
-        "input_size",
-        "params",
-        "preprocessing",
-        "weights_file",
-        "offline",
-    ]
-    return pd.DataFrame(rows, columns=columns).astype({"input_size": "Int64", "params": "Int64"})
+    return pd.DataFrame(rows, columns=list(BACKBONE_COLUMNS)).astype(
+        {"input_size": "Int64", "params": "Int64"}
+    )

@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -99,9 +98,9 @@ def find_backbone(model: keras.Model) -> keras.Layer:
     )
 
 
-def _outer_output(model: keras.Model, layer: keras.Layer):
-    """The symbolic output of ``layer`` inside ``model``'s graph (single call)."""
-    nodes = [node for node in layer._inbound_nodes if node in _model_nodes(model)]
+def _outer_output(nodes: set, layer: keras.Layer):
+    """The symbolic output of ``layer`` among a model's graph ``nodes`` (single call)."""
+    nodes = [node for node in layer._inbound_nodes if node in nodes]
     if len(nodes) != 1 or len(nodes[0].output_tensors) != 1:
         return None
     return nodes[0].output_tensors[0]
@@ -129,17 +128,18 @@ def feature_split(model: keras.Model, backbone: keras.Layer | None = None):
     if not isinstance(model, keras.Model) or not hasattr(model, "_inbound_nodes"):
         return None
     try:
-        cut = _outer_output(model, backbone)
+        nodes = _model_nodes(model)
+        cut = _outer_output(nodes, backbone)
     except AttributeError:
         return None
     if cut is None or len(model.outputs) != 1:
         return None
-    consumers = _consumers(model)
+    consumers = _consumers(model, nodes)
     while True:
         users = consumers.get(id(cut), [])
         if len(users) != 1 or not isinstance(users[0], _POOLING_LAYERS):
             break
-        following = _outer_output(model, users[0])
+        following = _outer_output(nodes, users[0])
         if following is None:
             break
         cut = following
@@ -151,11 +151,11 @@ def feature_split(model: keras.Model, backbone: keras.Layer | None = None):
     return extractor, head
 
 
-def _consumers(model: keras.Model) -> dict[int, list[keras.Layer]]:
+def _consumers(model: keras.Model, nodes: set) -> dict[int, list[keras.Layer]]:
     users: dict[int, list[keras.Layer]] = {}
     for layer in model.layers:
         for node in layer._inbound_nodes:
-            if node not in _model_nodes(model):
+            if node not in nodes:
                 continue
             for tensor in node.input_tensors:
                 users.setdefault(id(tensor), []).append(layer)
@@ -338,18 +338,15 @@ def _load_data(data: Any, model: keras.Model | None, backbone_name: str | None):
         size = tuple(model.input_shape[1:3])
     else:
         size = (BACKBONES[backbone_name].default_size,) * 2
-    try:
-        return load(data, rescale=False, image_size=size)
-    except TypeError:  # sources without image options (arrays, tables)
-        return load(data)
+    return load(data, rescale=False, image_size=size)
 
 
 def _stage_frame(history: dict, stage: str, first_epoch: int, seconds: list[float]):
-    frame = pd.DataFrame(history)
-    frame.insert(0, "epoch", range(first_epoch + 1, first_epoch + len(frame) + 1))
+    from zoo.training import _history_frame
+
+    epochs = range(first_epoch, first_epoch + len(next(iter(history.values()), [])))
+    frame = _history_frame(history, list(epochs), seconds)
     frame.insert(1, "stage", stage)
-    if len(seconds) == len(frame):
-        frame["seconds"] = seconds
     return frame
 
 
@@ -458,15 +455,10 @@ def fine_tune(
     v.check_choice("cache_features", cache_features, ("auto", True, False))
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=0, allow_none=True)
     v.check_rate("dropout", dropout)
-    if callbacks is not None and not all(
-        isinstance(c, keras.callbacks.Callback) for c in callbacks
-    ):
-        raise v.invalid("callbacks", "a list of keras.callbacks.Callback", callbacks, TypeError)
+    callbacks = v.check_callbacks(callbacks)
     v.check_bool("save", save)
     seed = v.check_int("seed", seed, minimum=0)
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
-    verbose = v.check_choice("verbose", verbose, (0, 1, 2))
+    verbose = v.check_verbose(verbose)
 
     backbone_name = None
     if isinstance(model, str) and model in BACKBONES:
@@ -497,7 +489,6 @@ def fine_tune(
     data = _load_data(data, model, backbone_name)
     if data.task != "classification":
         raise v.invalid("data", "classification data", data.task)
-    unfreeze_checked = unfreeze  # checked against the backbone below
 
     with strat.scope():
         if model is None:
@@ -555,7 +546,7 @@ def fine_tune(
             train,
             validation_data=validation,
             epochs=n_epochs,
-            callbacks=used + list(callbacks or []),
+            callbacks=used + callbacks,
             verbose=verbose,
         )
         frame = _stage_frame(fitted.history, stage, epoch_offset, timer.seconds)

@@ -87,7 +87,7 @@ OPTIMIZERS = {
 }
 
 
-def layer_groups(model: keras.Model, backbone: keras.Layer, groups: int) -> list[list[Any]]:
+def layer_groups(backbone: keras.Layer, groups: int) -> list[list[Any]]:
     """Split the backbone's trainable weighted layers into ``groups`` from the top.
 
     Returns:
@@ -121,7 +121,7 @@ def multipliers(
     ``decay``, the next ``decay**2`` and so on down to the input.
     """
     factor_of = {}
-    for depth, group in enumerate(layer_groups(model, backbone, groups), start=1):
+    for depth, group in enumerate(layer_groups(backbone, groups), start=1):
         for layer in group:
             for weight in layer.trainable_weights:
                 factor_of[id(weight)] = decay**depth
