@@ -219,6 +219,57 @@ def test_slurm_allocation_becomes_tf_config(tmp_path, monkeypatch):
     assert config["cluster"]["worker"] == ["node1:23456", "node2:23456"]
 
 
+def test_even_first_batch_gives_every_replica_a_share():
+    import types
+
+    import numpy as np
+    import tensorflow as tf
+
+    two = types.SimpleNamespace(num_replicas_in_sync=2)
+    x = np.arange(23, dtype="float32")
+    dataset = tf.data.Dataset.from_tensor_slices((x, x)).batch(11)
+    sizes = [len(b[0]) for b in distribute.even_first_batch(dataset, two)]
+    assert sizes == [10, 1, 11, 1]
+    values = np.concatenate([b[0] for b in distribute.even_first_batch(dataset, two)])
+    np.testing.assert_array_equal(values, x)  # nothing lost or reordered
+    shuffled = tf.data.Dataset.from_tensor_slices(x).shuffle(23, seed=1).batch(11)
+    for _ in range(2):  # every epoch reshuffles, and still yields each example once
+        values = np.concatenate(list(distribute.even_first_batch(shuffled, two)))
+        np.testing.assert_array_equal(np.sort(values), x)
+    assert distribute.even_first_batch(dataset, two, first_batch=12) is dataset
+    assert distribute.even_first_batch(dataset, types.SimpleNamespace(num_replicas_in_sync=1)) is (
+        dataset
+    )
+    assert distribute.even_first_batch(None, two) is None
+    single = tf.data.Dataset.from_tensor_slices(x[:1]).batch(4)
+    assert [len(b) for b in distribute.even_first_batch(single, two)] == [1]
+
+
+UNEVEN = """
+import numpy as np, zoo
+zoo.distribute.logical_cpus(2)
+x = np.random.default_rng(0).normal(size=(51, 8)).astype("float32")
+# 46 training examples in batches of 12 and a validation split of 5: the validation
+# split's first batch cannot be shared by 2 replicas (Keras 3.15 fails on it).
+data = zoo.data.load(x, np.arange(51) % 2, batch_size=12, test_split=0.0, validation_split=0.1)
+result = zoo.train("mlp", data, epochs=2, strategy="mirrored", save=False, verbose=0,
+                   early_stopping=None)
+print("REPLICAS", result.strategy["replicas"], data.sizes["validation"])
+"""
+
+
+def test_mirrored_trains_when_a_first_batch_is_uneven(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(_script(tmp_path, UNEVEN))],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "REPLICAS 2 5" in result.stdout
+
+
 def test_compile_settings_and_policy_helpers():
     single = distribute.strategy("cpu")
     assert distribute.compile_settings(single, True, 4) == {

@@ -73,12 +73,14 @@ def make_parser() -> argparse.ArgumentParser:
         help="fine-tune zoo's shipped pretrained CNN on a new task with few labels "
         "(offline) and compare it with training from scratch",
         description="Fine-tune saved_models/digits_convnet_pretrained (ten digits, half A "
-        "of scikit-learn's 8x8 digits) on odd-vs-even digits of the other half with "
-        "PER_CLASS labelled images per class, train the same network from scratch on the "
-        "same labels and epochs, and print both test accuracies. With --train, train "
-        "convnet_digits on all digits instead.",
+        "of scikit-learn's 8x8 digits) to tell small (0-4) from large (5-9) digits of the "
+        "other half with PER_DIGIT labelled images of each digit, train the same network "
+        "from scratch on the same labels and epochs, and print both test accuracies. "
+        "With --train, train convnet_digits on all digits instead.",
     )
-    demo.add_argument("--per-class", type=int, default=10, help="labels per class (default 10)")
+    demo.add_argument(
+        "--per-digit", type=int, default=1, help="labelled images per digit (default 1)"
+    )
     demo.add_argument("--epochs", type=int, help="head epochs (default 60; --train: 40)")
     demo.add_argument(
         "--fine-tune-epochs", type=int, default=20, help="fine-tuning epochs (default 20)"
@@ -87,7 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     demo.add_argument("--train", action="store_true", help="the training demo instead")
     demo.add_argument(
         "--output",
-        help="name under saved_models/ or a folder (default digits_odd_even_finetuned; "
+        help="name under saved_models/ or a folder (default digits_small_large_finetuned; "
         "--train: digits_convnet)",
     )
 
@@ -271,7 +273,7 @@ def _print_tables(metrics, report, confusion) -> None:
 def run_transfer_demo(
     output: str | None = None,
     *,
-    per_class: int = 10,
+    per_digit: int = 1,
     epochs: int | None = None,
     fine_tune_epochs: int = 20,
     seed: int = 0,
@@ -284,15 +286,16 @@ def run_transfer_demo(
     checkpoint = demo.find_checkpoint()
     print(
         f"zoo demo: fine-tune {checkpoint} (pretrained on ten digits, half A of the bundled "
-        f"8x8 digits) to tell odd from even digits of half B with {per_class} labelled "
-        "images per class; the same network from scratch gets the same labels and epochs"
+        f"8x8 digits) to tell small (0-4) from large (5-9) digits of half B with {per_digit} "
+        "labelled image(s) per digit; the same network from scratch gets the same labels "
+        "and epochs"
     )
     result = demo.run_demo(
-        per_class=per_class,
+        per_digit=per_digit,
         epochs=60 if epochs is None else epochs,
         fine_tune_epochs=fine_tune_epochs,
         seed=seed,
-        output=output or "digits_odd_even_finetuned",
+        output=output or "digits_small_large_finetuned",
     )
     sizes = result["sizes"]
     with pd.option_context("display.width", 160, "display.precision", 4):
@@ -540,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             run_transfer_demo(
                 args.output,
-                per_class=args.per_class,
+                per_digit=args.per_digit,
                 epochs=args.epochs,
                 fine_tune_epochs=args.fine_tune_epochs,
                 seed=args.seed,

@@ -300,6 +300,41 @@ def compile_settings(
     return {"jit_compile": jit_compile, "steps_per_execution": steps_per_execution}
 
 
+def even_first_batch(dataset: Any, strat: Any, first_batch: int | None = None) -> Any:
+    """Split a batched dataset's first batch so that every replica gets a share.
+
+    Keras 3.15's ``fit`` and ``evaluate`` peek at the first batch under a strategy and
+    average it over replicas to build the model; a first batch whose size the
+    replica count does not divide (a validation split of 5 examples on 2 devices, or
+    a training split smaller than one batch) fails there with "Inputs to operation
+    AddN ... must have the same size". Later uneven batches are fine. This moves the
+    first batch's remainder into a batch of its own, in one pass over the data (a
+    reshuffling dataset still yields every example once per epoch).
+
+    Args:
+        dataset: a batched ``tf.data.Dataset``, or None.
+        strat: the strategy the model trains under.
+        first_batch: the first batch's size when known (``min(batch_size, n)``);
+            a size the replicas share evenly leaves the dataset as it is.
+
+    Returns:
+        ``dataset`` itself when nothing needs to change.
+    """
+    replicas = 1 if strat is None else strat.num_replicas_in_sync
+    if dataset is None or replicas == 1:
+        return dataset
+    if first_batch is not None and first_batch % replicas == 0:
+        return dataset
+    import tensorflow as tf
+
+    def split(index, batch):
+        size = tf.shape(tf.nest.flatten(batch)[0])[0]
+        even = tf.where(index == 0, tf.maximum(size - size % replicas, 1), size)
+        return tf.data.Dataset.from_tensors(batch).unbatch().batch(tf.cast(even, tf.int64))
+
+    return dataset.enumerate().flat_map(split)
+
+
 def _local_validation(model, validation, loss_fn) -> dict[str, float]:
     """Validation loss (and accuracy for classifiers), computed eagerly on this worker.
 

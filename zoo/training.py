@@ -167,6 +167,8 @@ def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
     y_true = data.labels(split)
     predictions = _predict(model, dataset.map(lambda x, y: x))
     if data.task == "classification":
+        if outputs_logits(model):
+            predictions = _probabilities(predictions)
         names = (
             list(data.class_names)
             if data.class_names
@@ -175,6 +177,35 @@ def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
         metrics, report, confusion = _classification_metrics(y_true, predictions, names)
         return Evaluation(metrics, report, confusion, predictions)
     return Evaluation(_regression_metrics(y_true, predictions), predictions=predictions)
+
+
+def _first_batch(data, split: str) -> int | None:
+    """The size of a split's first batch, or None when the split's size is unknown."""
+    size = data.sizes.get(split)
+    return None if size is None else min(data.batch_size, size)
+
+
+def outputs_logits(model: keras.Model) -> bool:
+    """Whether a classifier's output layer leaves its scores unnormalised (logits).
+
+    True when the layer that produces the output has a linear activation, as the
+    heads of keras-hub classifiers do; False for softmax or sigmoid outputs and for
+    models whose output layer cannot be told.
+    """
+    try:
+        layer = model.outputs[0]._keras_history[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return False
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) == "linear"
+
+
+def _probabilities(predictions: np.ndarray) -> np.ndarray:
+    """Logits to probabilities: a sigmoid for one unit, else a softmax."""
+    if predictions.shape[-1] == 1:
+        return 1 / (1 + np.exp(-predictions))
+    shifted = np.exp(predictions - predictions.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _predict(model, inputs) -> np.ndarray:
@@ -415,11 +446,14 @@ def train(
                 )
             )
         fitted = model.fit(
-            train_ds,
-            validation_data=val_ds,
+            distribute.even_first_batch(train_ds, strat, _first_batch(data, "train")),
+            validation_data=distribute.even_first_batch(
+                val_ds, strat, _first_batch(data, "validation")
+            ),
             epochs=epochs,
             callbacks=used + list(callbacks or []),
             verbose=verbose,
+            shuffle=False,  # zoo.data pipelines shuffle themselves; Keras would warn
         )
         history, epoch_numbers = fitted.history, fitted.epoch
     seconds = time.perf_counter() - start
@@ -431,7 +465,12 @@ def train(
         evaluation = evaluate(model, data)
         metrics, report, confusion = evaluation.metrics, evaluation.report, evaluation.confusion
     elif (test_ds is not None or val_ds is not None) and not distribute.is_multiworker(strat):
-        results = model.evaluate(test_ds or val_ds, verbose=0, return_dict=True)
+        split, split_ds = ("test", test_ds) if test_ds is not None else ("validation", val_ds)
+        results = model.evaluate(
+            distribute.even_first_batch(split_ds, strat, _first_batch(data, split)),
+            verbose=0,
+            return_dict=True,
+        )
         metrics = {k: float(value) for k, value in results.items()}
 
     path = None

@@ -52,6 +52,20 @@ def test_numpy_arrays_with_string_labels():
     assert zoo.data.load((x, y)).sizes == data.sizes
 
 
+def test_stratify_by_groups_other_than_the_labels():
+    x = np.arange(200, dtype="float32").reshape(100, 2)
+    groups = np.repeat(np.arange(10), 10)
+    labels = np.where(groups < 5, "small", "large")
+    data = zoo.data.load(x, labels, stratify=groups, test_split=0.8, validation_split=0.1)
+    for split, count in (("train", 1), ("validation", 1), ("test", 8)):
+        assert np.bincount(groups[data._indices[split]], minlength=10).tolist() == [count] * 10
+    for bad in (groups[:50], groups.reshape(10, 10)):
+        with pytest.raises(ArgumentValueError, match=r"stratify.*100"):
+            zoo.data.load(x, labels, stratify=bad)
+    with pytest.raises(ArgumentValueError, match="stratify"):
+        zoo.data.load("tfds:mnist", stratify=groups)
+
+
 def test_float_targets_mean_regression():
     x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
     data = zoo.data.load(x, x.sum(axis=1))
@@ -185,6 +199,16 @@ def test_image_folder_structure_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- texts
+
+
+def test_text_folder_as_raw_strings(text_folder):
+    data = zoo.data.load(text_folder, tokenize=False, batch_size=4)
+    assert data.input_dtype == "string" and data.input_shape == ()
+    assert data.vocab_size is None and data.encoder is None
+    texts, labels = _first_batch(data.train)
+    assert texts.dtype == object and b"movie" in texts[0] and labels.shape == (4,)
+    with pytest.raises(ArgumentTypeError, match="tokenize"):
+        zoo.data.load(text_folder, tokenize="no")
 
 
 def test_text_folder(text_folder):

@@ -15,7 +15,7 @@ from zoo.transfer.layerwise import LayerwiseSGD
 
 @pytest.fixture(scope="module")
 def digits():
-    return demo.odd_even_data(per_class=20, batch_size=16)
+    return demo.small_large_data(per_digit=4, batch_size=16)
 
 
 def _values(layer):
@@ -182,6 +182,18 @@ def test_feature_cache_is_keyed_and_reused(digits, monkeypatch, tmp_path):
         fine_tune(demo.build_network(10), augmented, epochs=1, cache_features=True, verbose=0)
 
 
+def test_demo_data_has_the_same_labels_of_every_digit(digits):
+    _, y, _, b = demo._halves()
+    train = digits._indices["train"]
+    assert np.bincount(y[b][train], minlength=10).tolist() == [4] * 10
+    assert digits.class_names == ("large", "small")
+    assert digits.sizes["validation"] == 10 and digits.sizes["test"] == len(b) - 50
+    with pytest.raises(ArgumentValueError, match="per_digit"):
+        demo.small_large_data(per_digit=100)
+    with pytest.raises(ArgumentTypeError, match="per_digit"):
+        demo.small_large_data(per_digit=1.5)
+
+
 def test_shipped_checkpoint_gets_a_new_head_and_round_trips(digits, tmp_path):
     card = zoo.load_card(demo.find_checkpoint())
     assert card["pretraining"]["made_by"] == "scripts/make_pretrained_checkpoint.py"
@@ -192,7 +204,7 @@ def test_shipped_checkpoint_gets_a_new_head_and_round_trips(digits, tmp_path):
         epochs=2,
         fine_tune_epochs=1,
         verbose=0,
-        output=str(tmp_path / "odd_even"),
+        output=str(tmp_path / "small_large"),
     )
     assert result.model.output_shape == (None, 2)
     loaded = zoo.load(result.path)
@@ -218,6 +230,52 @@ def test_backbone_name_builds_a_raw_pixel_classifier(tmp_path):
     assert result.model.input_shape == (None, 224, 224, 3)
     assert result.model.get_layer("preprocessing").mode == "tf"
     assert list(result.history["stage"]) == ["head", "fine_tune"]
+
+
+MIRRORED = """
+import json, sys
+from pathlib import Path
+import zoo
+from sample_data import write_images
+zoo.distribute.logical_cpus(2)
+folder = write_images(Path(sys.argv[1]) / "images", per_class=8, size=(40, 40))
+result = zoo.transfer.fine_tune(
+    "mobilenet_v3_small", folder, weights=None, epochs=2, fine_tune_epochs=1, unfreeze=4,
+    strategy="mirrored", output=sys.argv[1] + "/mirrored", verbose=0,
+)
+card = json.loads((result.path / "zoo.json").read_text())
+print("RESULT", json.dumps({
+    "replicas": card["fine_tuning"]["replicas"],
+    "stages": list(result.history["stage"]),
+    "cached": bool(result.stages["feature_cache"].iloc[0]),
+    "accuracy": result.metrics["accuracy"],
+}))
+"""
+
+
+def test_backbone_name_fine_tunes_under_mirrored_strategy(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED)
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(tests)}
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
+    result = json.loads(line.split(" ", 1)[1])
+    assert result["replicas"] == 2
+    assert result["stages"] == ["head", "head", "fine_tune"]
+    assert result["cached"] and 0 <= result["accuracy"] <= 1
 
 
 def test_bad_arguments(digits, monkeypatch, tmp_path):
@@ -294,7 +352,7 @@ def test_demo_prints_fine_tuned_against_scratch(tmp_path, capsys):
     from zoo import cli
 
     result = cli.run_transfer_demo(
-        str(tmp_path / "demo"), per_class=5, epochs=3, fine_tune_epochs=1
+        str(tmp_path / "demo"), per_digit=2, epochs=3, fine_tune_epochs=1
     )
     out = capsys.readouterr().out
     assert "fine-tuned" in out and "from scratch" in out and "gain" in out

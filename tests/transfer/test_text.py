@@ -105,6 +105,42 @@ def test_round_trips_and_trains_again_after_load(preset, tmp_path):
     assert np.isfinite(history["loss"]).all()
 
 
+def test_fine_tune_in_one_call_from_a_text_folder(preset, tmp_path):
+    from zoo.transfer import fine_tune
+
+    folder = tmp_path / "reviews"
+    for label, texts in (("pos", GOOD), ("neg", BAD)):
+        (folder / label).mkdir(parents=True)
+        for copy in range(4):
+            for i, text in enumerate(texts):
+                (folder / label / f"{copy}_{i}.txt").write_text(text)
+    model = text_classifier(preset, 2, sequence_length=16)
+    result = fine_tune(
+        model,
+        folder,  # loaded as raw strings: the classifier's preprocessor tokenizes them
+        epochs=2,
+        fine_tune_epochs=20,
+        learning_rate=1e-2,
+        fine_tune_learning_rate=2e-2,
+        layer_decay=0.8,
+        output=str(tmp_path / "bert_reviews"),
+        verbose=0,
+    )
+    assert list(result.history["stage"].unique()) == ["head", "fine_tune"]
+    assert not result.stages["feature_cache"].any()
+    assert (
+        result.stages["trainable_params"].tolist()[0]
+        < result.stages["trainable_params"].tolist()[1]
+    )
+    losses = result.history["loss"].tolist()
+    assert losses[-1] < 0.5 * losses[0]
+    assert result.metrics["accuracy"] >= 0.85  # logits are turned into probabilities
+    assert 0 < result.metrics["log_loss"] < 0.69
+    loaded = zoo.load(result.path)
+    texts = ["the movie was good", "bad acting"]
+    np.testing.assert_allclose(_logits(loaded, texts), _logits(result.model, texts), atol=1e-5)
+
+
 def test_frozen_backbone_trains_only_the_head(preset):
     model = text_classifier(preset, 2, sequence_length=8, trainable=False)
     assert not model.backbone.trainable

@@ -47,7 +47,7 @@ class Data:
         num_classes: number of classes (None for regression).
         class_names: class names, index = class id (None for regression).
         input_shape: shape of one model input, without the batch axis.
-        input_dtype: ``"float32"``, or ``"int32"`` for token ids.
+        input_dtype: ``"float32"``, ``"int32"`` for token ids, ``"string"`` for raw texts.
         sizes: examples per split (None where a TFDS split size is unknown).
         source: where the data came from.
         fingerprint: a hash of the content, for model cards.
@@ -170,17 +170,21 @@ def _cache_limit() -> int:
     return int(os.environ.get(CACHE_BYTES_ENV, DEFAULT_CACHE_BYTES))
 
 
-def _split_indices(examples: Examples, options: Options) -> dict[str, np.ndarray]:
+def _split_indices(
+    examples: Examples, options: Options, groups: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
     n = len(examples)
     everything = np.arange(n)
     stratify = examples.y if examples.task == "classification" else None
+    if groups is not None:
+        stratify = groups
 
     def split(indices, fraction, what, requested):
         if fraction == 0:
             return indices, indices[:0]
-        classes = len(np.unique(examples.y[indices])) if stratify is not None else 1
+        classes = len(np.unique(stratify[indices])) if stratify is not None else 1
         # Every class gets at least one held-out example when the data allows it.
         count = max(round(fraction * len(indices)), classes)
         if len(indices) - count < classes:
@@ -290,7 +294,7 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         num_classes=len(examples.class_names) if examples.class_names else None,
         class_names=examples.class_names,
         input_shape=element_shape,
-        input_dtype="int32" if examples.kind == "text" else "float32",
+        input_dtype={"text": "int32", "raw_text": "string"}.get(examples.kind, "float32"),
         sizes={split: len(indices[split]) for split in SPLITS},
         source=examples.source,
         fingerprint=examples.fingerprint,
@@ -400,6 +404,8 @@ def load(
     skip_bad_files: bool = False,
     cache: bool | str = "auto",
     shuffle: bool = True,
+    stratify: Any = None,
+    tokenize: bool = True,
     data_dir: str | os.PathLike | None = None,
 ) -> Data:
     """Load data from any source into train/validation/test ``tf.data`` pipelines.
@@ -411,7 +417,8 @@ def load(
           standardised, categorical ones one-hot encoded, fitted on train only);
         - a CSV file path (as a DataFrame);
         - a folder ``root/<class>/<file>`` of images (JPEG, PNG, BMP, GIF) or of
-          text files (tokenised; the vocabulary is learned on train only);
+          text files (tokenised; the vocabulary is learned on train only; raw strings
+          with ``tokenize=False``);
         - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded).
 
     Splits are deterministic for a seed and stratified for classification. The
@@ -447,6 +454,11 @@ def load(
         cache: ``"auto"`` caches decoded images in memory when they fit
             (``$ZOO_CACHE_BYTES``, default 2 GiB); True or False to force.
         shuffle: shuffle the training split every epoch.
+        stratify: one group label per example that the splits keep in proportion
+            instead of the classes, for example the digit behind an odd/even label
+            (so every digit reaches the training split) or a measuring site.
+        tokenize: False keeps a text folder's texts as raw strings, for models that
+            bring their own tokenizer (keras-hub classifiers).
         data_dir: TFDS data folder (default ``$TFDS_DATA_DIR`` or
             ``~/tensorflow_datasets``).
 
@@ -480,6 +492,7 @@ def load(
     vocab_size = v.check_int("vocab_size", vocab_size, minimum=3)
     sequence_length = v.check_int("sequence_length", sequence_length, minimum=1)
     v.check_bool("skip_bad_files", skip_bad_files)
+    v.check_bool("tokenize", tokenize)
     if task is not None:
         v.check_choice("task", task, ("classification", "regression"))
     if y is not None and not isinstance(source, np.ndarray):
@@ -492,6 +505,9 @@ def load(
     if isinstance(source, str) and source.startswith("tfds:"):
         name = source[len("tfds:") :]
         v.check_str("source", name)
+        if stratify is not None:
+            fixed = "None for TFDS sources (their splits are fixed)"
+            raise v.invalid("stratify", fixed, type(stratify).__name__)
         return _load_tfds(name, options, data_dir)
     if isinstance(source, str) and source in BUNDLED:
         examples = BUNDLED[source]()
@@ -525,6 +541,7 @@ def load(
                     vocab_size=vocab_size,
                     sequence_length=sequence_length,
                     skip_bad_files=skip_bad_files,
+                    tokenize=tokenize,
                 )
         else:
             raise v.unknown_name(
@@ -541,5 +558,19 @@ def load(
             type(source).__name__,
             TypeError,
         )
-    indices = _split_indices(examples, options)
+    indices = _split_indices(examples, options, _check_groups(stratify, len(examples)))
     return _assemble(examples, indices, options)
+
+
+def _check_groups(stratify: Any, n: int) -> np.ndarray | None:
+    """``stratify`` as one hashable group label per example, or None."""
+    if stratify is None:
+        return None
+    groups = np.asarray(stratify)
+    if groups.ndim != 1 or len(groups) != n or groups.dtype == object:
+        raise v.invalid(
+            "stratify",
+            f"a 1-D array of {n} numbers or strings, one group label per example",
+            f"shape {groups.shape} of {groups.dtype}",
+        )
+    return groups

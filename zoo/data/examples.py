@@ -23,7 +23,7 @@ class Examples:
         y: integer class ids (classification) or float targets (regression).
         task: ``"classification"`` or ``"regression"``.
         class_names: names of the classes, index = class id.
-        kind: ``"array"``, ``"image_files"``, ``"text"`` or ``"table"``.
+        kind: ``"array"``, ``"image_files"``, ``"text"``, ``"raw_text"`` or ``"table"``.
         source: a human-readable description of where the data came from.
         fingerprint: a short hash of the content, recorded on model cards.
         make_encoder: for sources whose preprocessing is learned from the training

@@ -56,8 +56,9 @@ def from_folder(
     vocab_size: int,
     sequence_length: int,
     skip_bad_files: bool,
+    tokenize: bool = True,
 ) -> Examples:
-    """Examples from ``root/<class>/<file>.txt``."""
+    """Examples from ``root/<class>/<file>.txt``: token ids, or raw strings if not `tokenize`."""
     root = Path(root)
     dirs = _class_dirs(root, "text files")
     texts, labels, bad = [], [], []
@@ -82,12 +83,12 @@ def from_folder(
     ids, names = encode_labels(np.array(labels), name="class subfolders")
     x = np.array(texts, dtype=object)
     return Examples(
-        x=x,
+        x=x if tokenize else np.array(texts, dtype=str),
         y=ids,
         task="classification",
         class_names=names,
-        kind="text",
+        kind="text" if tokenize else "raw_text",
         source=f"text folder {root}",
         fingerprint=fingerprint(x, ids),
-        make_encoder=lambda: TextEncoder(vocab_size, sequence_length),
+        make_encoder=(lambda: TextEncoder(vocab_size, sequence_length)) if tokenize else None,
     )

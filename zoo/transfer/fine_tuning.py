@@ -291,8 +291,13 @@ def _features(extractor, dataset, cache_dir: Path | None, key: str, verbose: int
         from tqdm.auto import tqdm
 
         batches = tqdm(dataset, desc="computing backbone features", leave=False)
+    strategy = getattr(extractor, "distribute_strategy", None)
+    replicated = strategy is not None and strategy.num_replicas_in_sync > 1
     for x, y in batches:
-        features.append(np.asarray(extractor.predict_on_batch(x)))
+        # predict_on_batch returns one copy per replica under MirroredStrategy (Keras
+        # 3.15); a plain call runs the one pass on the first device instead.
+        out = extractor(x, training=False) if replicated else extractor.predict_on_batch(x)
+        features.append(keras.ops.convert_to_numpy(out))
         labels.append(np.asarray(y))
     features_array, labels_array = np.concatenate(features), np.concatenate(labels)
     if path is not None:
@@ -331,6 +336,8 @@ def _load_data(data: Any, model: keras.Model | None, backbone_name: str | None):
 
     if isinstance(data, Data):
         return data
+    if model is not None and getattr(model, "preprocessor", None) is not None:
+        return load(data, tokenize=False)  # keras-hub tasks tokenize raw strings themselves
     raw = backbone_name is not None or (model is not None and _preprocessing_expects_raw(model))
     if not raw:
         return load(data)
@@ -430,7 +437,7 @@ def fine_tune(
         >>> result.history.groupby("stage").tail(1)
     """
     from zoo import distribute, registry, saving
-    from zoo.training import _EpochTimer, evaluate
+    from zoo.training import _EpochTimer, _first_batch, evaluate, outputs_logits
     from zoo.transfer.backbones import BACKBONES, image_classifier
 
     epochs = v.check_int("epochs", epochs, minimum=0)
@@ -543,11 +550,14 @@ def fine_tune(
             )
         start = time.perf_counter()
         fitted = fit_model.fit(
-            train,
-            validation_data=validation,
+            distribute.even_first_batch(train, strat, _first_batch(data, "train")),
+            validation_data=distribute.even_first_batch(
+                validation, strat, _first_batch(data, "validation")
+            ),
             epochs=n_epochs,
             callbacks=used + callbacks,
             verbose=verbose,
+            shuffle=False,  # zoo.data pipelines shuffle themselves; Keras would warn
         )
         frame = _stage_frame(fitted.history, stage, epoch_offset, timer.seconds)
         epoch_offset += len(frame)
@@ -565,20 +575,24 @@ def fine_tune(
             }
         )
 
-    loss = keras.losses.SparseCategoricalCrossentropy()
+    logits = outputs_logits(model)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
     if model.output_shape[-1] == 1:
-        loss = keras.losses.BinaryCrossentropy()
+        loss = keras.losses.BinaryCrossentropy(from_logits=logits)
     settings = distribute.compile_settings(strat, "auto")
 
     def compile_model(target_model, chosen):
         with strat.scope():
-            target_model.compile(optimizer=chosen, loss=loss, metrics=_metrics(model), **settings)
+            target_model.compile(
+                optimizer=chosen, loss=loss, metrics=_metrics(model, logits), **settings
+            )
 
     if epochs:
         backbone.trainable = False
         split = None
         if cache_features is not False and not augmented:
-            split = feature_split(model, backbone)
+            with strat.scope():  # the head model then trains under the same strategy
+                split = feature_split(model, backbone)
             if split is None and cache_features is True:
                 raise v.invalid(
                     "cache_features",
@@ -678,9 +692,9 @@ def fine_tune(
     )
 
 
-def _metrics(model: keras.Model) -> list[Any]:
+def _metrics(model: keras.Model, logits: bool) -> list[Any]:
     if model.output_shape[-1] == 1:
-        return [keras.metrics.BinaryAccuracy(name="accuracy")]
+        return [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if logits else 0.5)]
     return ["accuracy"]
 
 
