@@ -12,7 +12,7 @@ def test_help_explains_every_command(capsys):
         cli.main(["--help"])
     assert info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("demo", "list", "build", "train", "evaluate", "launch"):
+    for command in ("demo", "list", "build", "train", "evaluate", "launch", "tune", "finetune"):
         assert command in out
 
 

@@ -31,6 +31,7 @@ _FUNCTIONS = {
     "train": "zoo.training",
     "evaluate": "zoo.training",
     "cross_validate": "zoo.training",
+    "tune": "zoo.tuning",
 }
 _MODULES = (
     "architectures",
@@ -41,6 +42,7 @@ _MODULES = (
     "saving",
     "training",
     "transfer",
+    "tuning",
 )
 
 __all__ = [
@@ -62,13 +64,26 @@ __all__ = [
     "train",
     "training",
     "transfer",
+    "tune",
+    "tuning",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zoo import architectures, data, distribute, layers, registry, saving, training, transfer
+    from zoo import (
+        architectures,
+        data,
+        distribute,
+        layers,
+        registry,
+        saving,
+        training,
+        transfer,
+        tuning,
+    )
     from zoo.registry import build, count_params, list_architectures
     from zoo.saving import load, load_card, save
     from zoo.training import cross_validate, evaluate, train
+    from zoo.tuning import tune
 
 
 def __getattr__(name: str) -> Any:

@@ -19,6 +19,7 @@ EPILOG = """examples:
   zoo train convnet_digits --data digits --epochs 20
   zoo train mlp --data table.csv --target price --set units=(64,32)
   zoo evaluate convnet_digits --data digits
+  zoo tune mlp --data digits --max-trials 10 --space "units=[(64,), (128, 64)]"
   zoo launch --workers 2 -- zoo train mlp --data digits --strategy multiworker
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
@@ -170,6 +171,42 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--no-save", action="store_true", help="do not save the model")
     _add_set_argument(train)
+
+    tune = commands.add_parser(
+        "tune",
+        help="search an architecture's hyperparameters with Keras Tuner (resumable)",
+        description="Search ARCH's default search space (changed with --space) on a data "
+        "source with one line per trial, print the trials table and the best "
+        "hyperparameters, and save the best model with a card that records the search. "
+        "Run the same command again to resume a stopped search.",
+    )
+    tune.add_argument("name", metavar="ARCH", help="an architecture or preset name")
+    _add_data_arguments(tune)
+    tune.add_argument("--algorithm", default="random", help="random, grid, bayesian or hyperband")
+    tune.add_argument("--max-trials", type=int, default=10, help="most trials (default 10)")
+    tune.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
+    tune.add_argument("--objective", help="metric to optimise (default val_accuracy/val_loss)")
+    tune.add_argument("--direction", help="min or max (default: min for losses)")
+    tune.add_argument("--early-stopping", type=int, help="patience within a trial")
+    tune.add_argument(
+        "--space",
+        dest="space",
+        type=_parse_setting,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a search space entry as a Python literal: a list is a choice, "
+        "{'min': ..., 'max': ..., 'sampling': 'log'} a range, None drops it (repeatable)",
+    )
+    tune.add_argument(
+        "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu, multiworker"
+    )
+    tune.add_argument("--directory", help="searches folder (default saved_models/.tuning)")
+    tune.add_argument("--project-name", help="the search's folder (default: ARCH)")
+    tune.add_argument("--overwrite", action="store_true", help="start afresh, do not resume")
+    tune.add_argument("--output", help="best model's name or folder (default ARCH_tuned)")
+    tune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    tune.add_argument("--no-save", action="store_true", help="do not save the best model")
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -425,6 +462,38 @@ def _train(args: argparse.Namespace) -> None:
         print(f"saved to {result.path}/ (TensorBoard logs in {result.run_dir}/logs)")
 
 
+def _tune(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    import zoo
+
+    result = zoo.tune(
+        args.name,
+        _load_data(args),
+        space=dict(args.space) or None,
+        algorithm=args.algorithm,
+        max_trials=args.max_trials,
+        epochs=args.epochs,
+        objective=args.objective,
+        direction=args.direction,
+        early_stopping=args.early_stopping,
+        strategy=args.strategy,
+        directory=args.directory,
+        project_name=args.project_name,
+        overwrite=args.overwrite,
+        output=args.output,
+        save=not args.no_save,
+        seed=args.seed,
+    )
+    with pd.option_context("display.width", 160, "display.max_columns", 30):
+        print(result.trials.drop(columns="error").to_string(index=False))
+    print(f"best {result.objective}: {result.best_hyperparameters}")
+    _print_tables(result.metrics, None, None)
+    print(f"search in {result.directory}/ (trials.csv)")
+    if result.path is not None:
+        print(f"best model saved to {result.path}/")
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     import zoo
 
@@ -558,6 +627,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _train(args)
         elif args.command == "evaluate":
             _evaluate(args)
+        elif args.command == "tune":
+            _tune(args)
         elif args.command == "weights":
             return _weights(args)
     except (

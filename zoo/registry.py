@@ -48,6 +48,7 @@ class Entry:
     description: str
     builder: Callable[..., keras.Model]
     arguments: dict[str, Any]
+    search_space: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def parameters(self) -> list[str]:
@@ -66,6 +67,7 @@ def register(
     description: str,
     presets: dict[str, Preset] | None = None,
     family: str | None = None,
+    search_space: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., keras.Model]], Callable[..., keras.Model]]:
     """Register a builder under `name`, plus its named presets.
 
@@ -75,6 +77,8 @@ def register(
         description: a one-line description.
         presets: named configurations of this builder.
         family: the family; defaults to the name of the builder's module.
+        search_space: the default hyperparameter space of ``zoo.tune`` for the
+            builder and its presets, in :mod:`zoo.tuning.space`'s plain-dict form.
 
     Raises:
         ValueError: if a name is already registered.
@@ -86,7 +90,8 @@ def register(
 
     def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
         fam = family or builder.__module__.rsplit(".", 1)[-1]
-        entries = [Entry(name, fam, task, description, builder, {})]
+        space = dict(search_space or {})
+        entries = [Entry(name, fam, task, description, builder, {}, space)]
         for preset_name, preset in (presets or {}).items():
             entries.append(
                 Entry(
@@ -96,6 +101,7 @@ def register(
                     preset.description,
                     builder,
                     dict(preset.arguments),
+                    space,
                 )
             )
         accepted = set(inspect.signature(builder).parameters)

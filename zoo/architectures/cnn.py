@@ -60,11 +60,22 @@ CONVNET_PRESETS = {
 }
 
 
+CONVNET_SPACE = {
+    "filters": [(16, 32), (32, 64), (64, 128)],
+    "convs_per_block": [1, 2],
+    "batch_norm": [False, True],
+    "dense_units": [(64,), (128,), (256,)],
+    "dropout": {"min": 0.0, "max": 0.5, "step": 0.125},
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "convnet",
     task="image classification",
     description="A simple convnet: blocks of 3x3 convolutions and 2x2 pooling, then dense.",
     presets=CONVNET_PRESETS,
+    search_space=CONVNET_SPACE,
 )
 def convnet(
     input_shape: tuple[int, int, int] = (28, 28, 1),
@@ -182,10 +193,20 @@ def _lenet_feature_size(size: int) -> int:
     return ((size - 4) // 2 - 4) // 2
 
 
+# LeNet-5's structure is the paper's; tuning varies its training and activations.
+LENET_SPACE = {
+    "activation": ["tanh", "relu"],
+    "pooling": ["avg", "max"],
+    "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "lenet_5",
     task="image classification",
     description="LeNet-5 (LeCun et al. 1998), modern variant: 6-16 conv, 120-84 dense.",
+    search_space=LENET_SPACE,
 )
 def lenet_5(
     input_shape: tuple[int, int, int] = (32, 32, 1),
@@ -294,11 +315,22 @@ VGG_PRESETS["vgg_tiny"] = Preset(
 )
 
 
+# A VGG preset's stages are the paper's; tuning varies the head and training.
+VGG_SPACE = {
+    "batch_norm": [False, True],
+    "dense_units": [(4096, 4096), (1024, 1024), (256, 256)],
+    "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
+    "optimizer": ["sgd", "adam"],
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "vgg",
     task="image classification",
     description="VGG: stages of 3x3 convolutions and max pooling, then dense 4096-4096.",
     presets=VGG_PRESETS,
+    search_space=VGG_SPACE,
 )
 def vgg(
     input_shape: tuple[int, int, int] = (224, 224, 3),

@@ -34,11 +34,21 @@ PRESETS = {
 }
 
 
+SEARCH_SPACE = {
+    "units": [(64,), (128,), (128, 64), (256, 128)],
+    "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
+    "batch_norm": [False, True],
+    "activation": ["relu", "gelu"],
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "mlp",
     task="classification",
     description="Multilayer perceptron: dense layers with optional batch norm and dropout.",
     presets=PRESETS,
+    search_space=SEARCH_SPACE,
 )
 def mlp(
     input_shape: tuple[int, ...] = (64,),

@@ -211,11 +211,22 @@ class _Builder:
         return keras.layers.Add(dtype=self.options.dtype, name=f"{name}_add")([residual, y])
 
 
+# Tuning keeps a preset's depth and widths (they define it); these are training choices.
+SEARCH_SPACE = {
+    "zero_init_residual": [False, True],
+    "dropout": {"min": 0.0, "max": 0.3, "step": 0.1},
+    "optimizer": ["sgd", "adam"],
+    "schedule": ["constant", "cosine"],
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "resnet",
     task="image classification",
     description="Residual network (basic or bottleneck blocks, v1 or pre-activation v2).",
     presets=PRESETS,
+    search_space=SEARCH_SPACE,
 )
 def resnet(
     input_shape: tuple[int, int, int] = (224, 224, 3),

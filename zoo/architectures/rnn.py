@@ -87,11 +87,21 @@ PRESETS = {
 }
 
 
+SEARCH_SPACE = {
+    "cell": ["lstm", "gru"],
+    "units": [(32,), (64,), (64, 64)],
+    "bidirectional": [False, True],
+    "dropout": {"min": 0.0, "max": 0.4, "step": 0.1},
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
+
+
 @register(
     "rnn",
     task="sequence classification",
     description="Stacked recurrent network (LSTM/GRU/SimpleRNN), optionally bidirectional.",
     presets=PRESETS,
+    search_space=SEARCH_SPACE,
 )
 def rnn(
     input_shape: tuple[int | None, ...] = (None, 8),

@@ -1,0 +1,333 @@
+"""zoo.tune: spaces, algorithms, trials tables, failures, resume after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import keras_tuner
+import numpy as np
+import pandas as pd
+import pytest
+
+import zoo
+from zoo._validation import ArgumentTypeError, ArgumentValueError
+from zoo.tuning import space as spaces
+
+SMALL = {
+    "units": [(8,), (16, 8)],
+    "dropout": {"min": 0.0, "max": 0.2, "step": 0.1},
+    "batch_norm": None,
+    "activation": None,
+    "learning_rate": {"min": 1e-3, "max": 1e-2, "sampling": "log"},
+}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return zoo.data.load("digits", batch_size=64)
+
+
+def test_spaces_become_hyperparameters_and_back():
+    space = {
+        "units": [(8,), (16, 8)],
+        "batch_norm": [False, True],
+        "activation": ["relu", "gelu"],
+        "convs": {"min": 1, "max": 3},
+        "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
+        "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+        "filters": (32, 64),
+        "pooling": "max",
+    }
+    hp = keras_tuner.HyperParameters()
+    values = spaces.sample(hp, space)
+    assert values["units"] in [(8,), (16, 8)] and isinstance(values["batch_norm"], bool)
+    assert isinstance(values["convs"], int) and isinstance(values["dropout"], float)
+    assert values["filters"] == (32, 64) and values["pooling"] == "max"
+    assert hp.values["units"] in ("(8,)", "(16, 8)")
+    assert spaces.decode(space, {"units": "(16, 8)"})["units"] == (16, 8)
+    table = spaces.describe(space)
+    assert list(table["name"]) == list(space)
+    assert table.set_index("name").loc["learning_rate", "sampling"] == "log"
+    assert table.set_index("name").loc["learning_rate", "fit"]
+    assert spaces.merge({"a": 1, "b": [1, 2]}, {"b": None, "c": 3}) == {"a": 1, "c": 3}
+
+
+def test_every_family_declares_a_valid_default_space():
+    for name in zoo.registry.names():
+        entry = zoo.registry.get_entry(name)
+        assert entry.search_space, f"{name} has no default search space"
+        spaces.check(entry.search_space, entry.parameters)
+        spaces.sample(keras_tuner.HyperParameters(), entry.search_space)
+    assert "learning_rate" in set(zoo.tuning.search_space("resnet_50")["name"])
+
+
+@pytest.mark.parametrize(
+    ("space", "error", "text"),
+    [
+        ({"unitz": [(8,)]}, ArgumentValueError, "'units'"),
+        ({"units": []}, ArgumentValueError, "non-empty"),
+        ({"units": [(8,), (8,)]}, ArgumentValueError, "distinct"),
+        ({"dropout": {"min": 0.5, "max": 0.1}}, ArgumentValueError, "min < max"),
+        ({"dropout": {"low": 0.0, "max": 0.1}}, ArgumentValueError, "'min' and 'max'"),
+        ({"learning_rate": {"min": 0, "max": 1, "sampling": "log"}}, ArgumentValueError, "min > 0"),
+        ({"dropout": {"min": 0, "max": 1, "sampling": "exp"}}, ArgumentValueError, "sampling"),
+        ({"optimizer": ["adam", "lion"]}, ArgumentValueError, "optimizer"),
+        ({"batch_size": [0, 32]}, ArgumentValueError, "batch_size"),
+        ({"num_classes": [2, 3]}, ArgumentValueError, "left to zoo"),
+        ("units", ArgumentTypeError, "space"),
+    ],
+)
+def test_bad_spaces_fail_before_any_trial(space, error, text, digits, tmp_path):
+    with pytest.raises(error, match=text):
+        zoo.tune("mlp", digits, space=space, directory=tmp_path, max_trials=1, epochs=1)
+    assert not any(tmp_path.iterdir())
+
+
+def test_bad_settings(digits, tmp_path):
+    common = {"directory": tmp_path, "epochs": 1, "max_trials": 1}
+    for kwargs, error, text in [
+        ({"algorithm": "evolution"}, ArgumentValueError, "algorithm"),
+        ({"objective": "val_acuracy"}, ArgumentValueError, "val_accuracy"),
+        ({"direction": "up"}, ArgumentValueError, "direction"),
+        ({"max_trials": 0}, ArgumentValueError, "max_trials"),
+        ({"algorithm": "hyperband", "space": {"epochs": [1, 2]}}, ArgumentValueError, "epochs"),
+    ]:
+        with pytest.raises(error, match=text):
+            zoo.tune("mlp", digits, **{**common, **kwargs})
+    with pytest.raises(ArgumentValueError, match="mlp"):
+        zoo.tune("mpl", digits, **common)
+    with pytest.raises(ArgumentTypeError, match="name_or_builder"):
+        zoo.tune(42, digits, **common)
+
+
+def test_random_search_gives_a_table_the_best_model_and_a_card(digits, tmp_path):
+    result = zoo.tune(
+        "mlp",
+        digits,
+        space=SMALL,
+        max_trials=3,
+        epochs=2,
+        directory=tmp_path / "search",
+        output=tmp_path / "best",
+        verbose=0,
+    )
+    trials = result.trials
+    assert list(trials["trial"]) == [0, 1, 2]
+    assert (trials["status"] == "COMPLETED").all()
+    assert {"score", "best_epoch", "seconds", "units", "dropout", "learning_rate"} <= set(trials)
+    assert trials["seconds"].gt(0).all() and trials["error"].isna().all()
+    best = trials.loc[trials["score"].idxmax()]
+    assert result.best_hyperparameters["units"] in [(8,), (16, 8)]
+    assert result.best_hyperparameters["dropout"] == pytest.approx(best["dropout"])
+    assert result.objective == "val_accuracy" and result.direction == "max"
+    on_disk = pd.read_csv(result.directory / "trials.csv")
+    assert list(on_disk["trial"]) == [0, 1, 2]
+    card = zoo.load_card(result.path)
+    assert card["search"]["algorithm"] == "random" and card["search"]["trials"] == 3
+    assert card["search"]["best_hyperparameters"]["units"] == repr(
+        result.best_hyperparameters["units"]
+    )
+    loaded = zoo.load(result.path)
+    x = next(iter(digits.test))[0]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0))
+    assert result.plot().get_ylabel() == "val_accuracy"
+
+
+def test_failed_trials_are_recorded_and_the_search_goes_on(digits, tmp_path):
+    import keras
+
+    def build(hp):  # a huge initial kernel makes the loss NaN at once
+        scale = hp.Choice("init", [0.05, 1e38])
+        return keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(
+                    10,
+                    activation="softmax",
+                    kernel_initializer=keras.initializers.RandomNormal(stddev=scale),
+                ),
+            ]
+        )
+
+    result = zoo.tune(
+        build, digits, algorithm="grid", epochs=1, directory=tmp_path, save=False, verbose=0
+    )
+    trials = result.trials.set_index("init")
+    assert trials.loc[0.05, "status"] == "COMPLETED"
+    assert trials.loc[1e38, "status"] == "FAILED"
+    assert "loss became nan" in trials.loc[1e38, "error"].lower()
+    assert result.best_hyperparameters["init"] == 0.05
+    # An invalid combination (a builder argument the builder rejects) fails the same way.
+    result = zoo.tune(
+        "mlp",
+        digits,
+        space={**SMALL, "units": [(8,), (0,)], "dropout": 0.0, "learning_rate": 1e-2},
+        algorithm="grid",
+        epochs=1,
+        directory=tmp_path,
+        save=False,
+        verbose=0,
+    )
+    trials = result.trials.set_index("units")
+    assert trials.loc["(8,)", "status"] == "COMPLETED"
+    assert trials.loc["(0,)", "status"] == "FAILED"
+    assert "units" in trials.loc["(0,)", "error"]
+
+
+@pytest.mark.parametrize("algorithm", ["grid", "bayesian", "hyperband"])
+def test_other_algorithms(algorithm, digits, tmp_path):
+    space = {**SMALL, "dropout": 0.0, "learning_rate": [1e-3, 1e-2]}
+    result = zoo.tune(
+        "mlp",
+        digits,
+        space=space,
+        algorithm=algorithm,
+        max_trials=3,
+        epochs=3 if algorithm == "hyperband" else 1,
+        objective="val_loss",
+        directory=tmp_path,
+        save=False,
+        verbose=0,
+    )
+    assert result.direction == "min"
+    assert (result.trials["status"] == "COMPLETED").sum() >= 2
+    best = result.trials.loc[result.trials["score"].idxmin()]
+    assert result.best_hyperparameters["learning_rate"] == best["learning_rate"]
+
+
+def test_a_builder_that_takes_hp(digits, tmp_path):
+    import keras
+
+    def build(hp):
+        return keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(hp.Choice("width", [8, 16]), activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+
+    result = zoo.tune(
+        build,
+        digits,
+        space={"learning_rate": [1e-2]},
+        max_trials=2,
+        epochs=1,
+        directory=tmp_path,
+        save=False,
+        verbose=0,
+    )
+    assert set(result.trials["width"]) <= {8, 16} and result.directory.name == "build"
+
+
+KILLED = """
+import os, signal, sys
+import keras, zoo
+
+class KillInSecondTrial(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        trials = os.listdir(sys.argv[1] + "/mlp")
+        if sum(name.startswith("trial_") for name in trials) >= 2 and epoch == 0:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+import zoo.tuning.search as search
+original = search._hypermodel
+def patched(*args, **kwargs):
+    model = original(*args, **kwargs)
+    fit = model.fit
+    def killing_fit(hp, m, *a, **k):
+        k["callbacks"] = [*k.get("callbacks", []), KillInSecondTrial()]
+        return fit(hp, m, *a, **k)
+    model.fit = killing_fit
+    return model
+search._hypermodel = patched if sys.argv[2] == "kill" else original
+result = zoo.tune("mlp", "digits", space=SPACE, max_trials=3, epochs=2, directory=sys.argv[1],
+                  save=False, verbose=0)
+print("TRIALS", result.trials[["trial", "status", "score"]].to_json(orient="records"))
+""".replace("SPACE", repr(SMALL))
+
+
+def test_a_search_killed_mid_trial_resumes_with_the_same_call(tmp_path):
+    script = tmp_path / "search.py"
+    script.write_text(textwrap.dedent(KILLED))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = [sys.executable, str(script), str(tmp_path / "tuning")]
+    killed = subprocess.run([*run, "kill"], capture_output=True, text=True, env=env, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    first = pd.read_csv(tmp_path / "tuning" / "mlp" / "trials.csv")
+    assert list(first["status"]) == ["COMPLETED"]
+    resumed = subprocess.run([*run, "resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    line = next(x for x in resumed.stdout.splitlines() if x.startswith("TRIALS"))
+    trials = json.loads(line.split(" ", 1)[1])
+    assert [t["status"] for t in trials] == ["COMPLETED"] * 3
+    assert trials[0]["score"] == pytest.approx(first["score"][0])  # kept, not re-run
+
+
+def test_command_line_search_prints_trials_and_resumes(tmp_path, capsys):
+    from zoo import cli
+
+    arguments = [
+        "tune",
+        "mlp",
+        "--data",
+        "digits",
+        "--max-trials",
+        "2",
+        "--epochs",
+        "1",
+        "--space",
+        "units=[(8,), (16,)]",
+        "--space",
+        "batch_norm=None",
+        "--space",
+        "activation=None",
+        "--directory",
+        str(tmp_path / "search"),
+        "--output",
+        str(tmp_path / "best"),
+    ]
+    assert cli.main(arguments) == 0
+    out = capsys.readouterr().out
+    assert "zoo tune: trial 1" in out and "zoo tune: trial 2" in out
+    assert "best val_accuracy" in out and (tmp_path / "best" / "trials.csv").is_file()
+    assert cli.main([*arguments[:5], "3", *arguments[6:]]) == 0  # resumes: one more trial
+    out = capsys.readouterr().out
+    assert "zoo tune: trial 3" in out and "zoo tune: trial 1:" not in out
+    assert cli.main(["tune", "mlp", "--data", "digits", "--space", "unitz=[(8,)]"]) == 2
+    assert "units" in capsys.readouterr().err
+
+
+MIRRORED = """
+import json, sys
+import zoo
+zoo.distribute.logical_cpus(2)
+data = zoo.data.load("digits", batch_size=33, validation_split=0.05)  # uneven first batches
+result = zoo.tune("mlp", data, space=SPACE, max_trials=2, epochs=1, strategy="mirrored",
+                  directory=sys.argv[1] + "/search", output=sys.argv[1] + "/best", verbose=0)
+card = zoo.load_card(result.path)
+print("RESULT", json.dumps({"replicas": card["search"]["replicas"],
+                            "statuses": list(result.trials["status"])}))
+""".replace("SPACE", repr(SMALL))
+
+
+def test_trials_build_and_train_under_mirrored_strategy(tmp_path):
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
+    result = json.loads(line.split(" ", 1)[1])
+    assert result == {"replicas": 2, "statuses": ["COMPLETED", "COMPLETED"]}

@@ -1,0 +1,457 @@
+"""``zoo.tune``: one call to search an architecture's hyperparameters with Keras Tuner.
+
+Keras Tuner does the searching (random, grid, Bayesian optimisation, Hyperband); zoo
+supplies the search space (each family declares a default one), builds every trial's
+model inside the strategy's scope, records failed trials with their error, keeps the
+search in a directory that a later call with the same arguments resumes, and returns
+the trials as a pandas table (also written to ``trials.csv`` after every trial).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from zoo import _validation as v
+from zoo.tuning import space as spaces
+
+ALGORITHMS = ("random", "grid", "bayesian", "hyperband")
+TUNING_DIR = ".tuning"
+_MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy")
+
+
+@dataclasses.dataclass
+class TuneResult:
+    """What :func:`tune` returns.
+
+    Attributes:
+        trials: one row per trial: ``trial``, ``status``, ``score``, ``best_epoch``,
+            ``seconds``, each hyperparameter, and ``error`` for failed trials.
+        best_hyperparameters: the best trial's values.
+        model: the best trial's model, restored from its best epoch.
+        metrics: the best model's metrics on the test split (or validation).
+        objective: the objective's name; ``direction`` is ``"min"`` or ``"max"``.
+        directory: the search's folder (rerun the same call to resume it).
+        path: where the best model was saved with its card, or None.
+    """
+
+    trials: pd.DataFrame
+    best_hyperparameters: dict[str, Any]
+    model: keras.Model
+    metrics: dict[str, float]
+    objective: str
+    direction: str
+    directory: Path
+    path: Path | None = None
+
+    def plot(self, ax: Any = None) -> Any:
+        """Score against trial, with the best score so far; returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        done = self.trials[self.trials["status"] == "COMPLETED"]
+        ax.scatter(done["trial"], done["score"], label="trial", color="tab:blue")
+        best = done["score"].cummin() if self.direction == "min" else done["score"].cummax()
+        ax.step(done["trial"], best, where="post", label="best so far", color="tab:orange")
+        failed = self.trials[self.trials["status"] != "COMPLETED"]
+        if len(failed):
+            low = done["score"].min() if len(done) else 0.0
+            ax.scatter(
+                failed["trial"], [low] * len(failed), marker="x", color="tab:red", label="failed"
+            )
+        ax.set_xlabel("trial")
+        ax.set_ylabel(self.objective)
+        ax.legend()
+        return ax
+
+
+def _direction(objective: str, direction: str | None) -> str:
+    if direction is not None:
+        return v.check_choice("direction", direction, ("min", "max"))
+    return "min" if any(word in objective for word in _MINIMISED) else "max"
+
+
+def _metric_names(task: str, has_validation: bool) -> list[str]:
+    names = ["loss", "accuracy"] if task == "classification" else ["loss", "mae", "rmse"]
+    return names + ([f"val_{n}" for n in names] if has_validation else [])
+
+
+def _search_space(name_or_builder: Any, override: Any, algorithm: str):
+    """(default space merged with the override, builder entry or None)."""
+    from zoo import registry
+
+    if isinstance(name_or_builder, str):
+        entry = registry.get_entry(name_or_builder)
+        merged = spaces.merge(entry.search_space, override)
+        spaces.check(merged, entry.parameters, hyperband=algorithm == "hyperband")
+        return merged, entry
+    if not callable(name_or_builder):
+        raise v.invalid(
+            "name_or_builder",
+            "a registered architecture name or a callable that takes `hp`",
+            type(name_or_builder).__name__,
+            TypeError,
+        )
+    merged = spaces.merge({}, override)
+    spaces.check(merged, [], hyperband=algorithm == "hyperband")  # fit names only
+    return merged, None
+
+
+def _optimizer(values: dict[str, Any], steps: int) -> keras.optimizers.Optimizer:
+    rate = values.get("learning_rate", 1e-3)
+    if values.get("schedule", "constant") == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(steps, 1))
+    kind = values.get("optimizer", "adam")
+    classes = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9),
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    return classes[kind](learning_rate=rate)
+
+
+def _hypermodel(
+    name_or_builder: Any, entry: Any, space: dict[str, Any], data, epochs: int, strat: Any
+):
+    import keras_tuner
+
+    from zoo import distribute, registry
+    from zoo.training import _default_compile
+
+    fit_keys = set(spaces.FIT_KEYS)
+
+    class ZooHyperModel(keras_tuner.HyperModel):
+        """Builds a trial's model from the space; fits with the trial's fit values."""
+
+        def build(self, hp):
+            values = spaces.sample(hp, space)
+            if entry is not None:
+                arguments = {
+                    **data.builder_arguments(entry.parameters),
+                    **{k: x for k, x in values.items() if k not in fit_keys},
+                }
+                model = registry.build(entry.name, **arguments)
+            else:
+                model = name_or_builder(hp)
+                if not isinstance(model, keras.Model):
+                    raise v.invalid(
+                        "name_or_builder",
+                        "a callable that returns a keras.Model",
+                        model,
+                        TypeError,
+                    )
+            if not model.compiled:
+                batch = values.get("batch_size", data.batch_size)
+                steps = math.ceil((data.sizes.get("train") or 1) / batch)
+                steps *= values.get("epochs", epochs)
+                _, loss, metrics = _default_compile(model, data.task, None, "adam")
+                model.compile(optimizer=_optimizer(values, steps), loss=loss, metrics=metrics)
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):
+            train, validation = args[0], kwargs.pop("validation_data", None)
+            batch_size = hp.values.get("batch_size") or data.batch_size
+            if batch_size != data.batch_size:
+                train = train.unbatch().batch(batch_size)
+                if validation is not None:
+                    validation = validation.unbatch().batch(batch_size)
+            sizes = data.sizes
+            train = distribute.even_first_batch(
+                train, strat, min(batch_size, sizes["train"]) if sizes.get("train") else None
+            )
+            validation = distribute.even_first_batch(
+                validation,
+                strat,
+                min(batch_size, sizes["validation"]) if sizes.get("validation") else None,
+            )
+            if "epochs" in hp.values and "tuner/epochs" not in hp.values:
+                kwargs["epochs"] = hp.values["epochs"]
+            callbacks = [*kwargs.pop("callbacks", []), keras.callbacks.TerminateOnNaN()]
+            history = model.fit(
+                train, validation_data=validation, callbacks=callbacks, shuffle=False, **kwargs
+            )
+            losses = history.history.get("loss", [])
+            if any(not np.isfinite(x) for x in losses):
+                raise keras_tuner.errors.FailedTrialError(
+                    f"the loss became {losses[-1]} at epoch {len(losses)}: "
+                    f"hyperparameters {hp.values}"
+                )
+            return history
+
+    return ZooHyperModel()
+
+
+def _tuner_class(algorithm: str):
+    import keras_tuner
+
+    base = {
+        "random": keras_tuner.RandomSearch,
+        "grid": keras_tuner.GridSearch,
+        "bayesian": keras_tuner.BayesianOptimization,
+        "hyperband": keras_tuner.Hyperband,
+    }[algorithm]
+
+    class ZooTuner(base):
+        """Keras Tuner's tuner that times trials and writes trials.csv after each."""
+
+        zoo_verbose = 0
+        zoo_direction = "max"
+
+        def on_trial_begin(self, trial):
+            self._zoo_started = time.perf_counter()
+            super().on_trial_begin(trial)
+
+        def on_trial_end(self, trial):
+            seconds = time.perf_counter() - getattr(self, "_zoo_started", time.perf_counter())
+            path = Path(self.project_dir) / "durations.json"
+            durations = json.loads(path.read_text()) if path.is_file() else {}
+            durations[trial.trial_id] = round(seconds, 3)
+            _write_atomically(path, json.dumps(durations, indent=1))
+            super().on_trial_end(trial)
+            table = trials_frame(self)
+            _write_atomically(Path(self.project_dir) / "trials.csv", table.to_csv(index=False))
+            if self.zoo_verbose:
+                done = table[table["status"] == "COMPLETED"]["score"]
+                best = "none"
+                if len(done):
+                    best = f"{done.min() if self.zoo_direction == 'min' else done.max():.4f}"
+                score = "failed" if trial.status != "COMPLETED" else f"{trial.score:.4f}"
+                print(
+                    f"zoo tune: trial {int(trial.trial_id) + 1}: {score} in {seconds:.1f} s, "
+                    f"best {best} ({len(table)} trials so far)",
+                    flush=True,
+                )
+
+    return ZooTuner
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def trials_frame(tuner: Any) -> pd.DataFrame:
+    """A tuner's trials as a DataFrame (one row per trial, hyperparameters as columns)."""
+    path = Path(tuner.project_dir) / "durations.json"
+    durations = json.loads(path.read_text()) if path.is_file() else {}
+    rows = []
+    for trial_id, trial in sorted(tuner.oracle.trials.items(), key=lambda t: int(t[0])):
+        message = (getattr(trial, "message", None) or "").strip().splitlines()
+        rows.append(
+            {
+                "trial": int(trial_id),
+                # Keras Tuner says INVALID for a trial that raised, FAILED for one that
+                # reported failure (NaN loss); both are failed trials here.
+                "status": "FAILED" if str(trial.status) == "INVALID" else str(trial.status),
+                "score": trial.score,
+                "best_epoch": None if trial.best_step is None else int(trial.best_step) + 1,
+                "seconds": durations.get(trial_id),
+                **{k: x for k, x in trial.hyperparameters.values.items()},
+                "error": message[-1] if message and trial.status != "COMPLETED" else None,
+            }
+        )
+    columns = ["trial", "status", "score", "best_epoch", "seconds"]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=[*columns, "error"])
+    ordered = columns + [c for c in frame.columns if c not in columns and c != "error"]
+    return frame[[*ordered, "error"]]
+
+
+def tune(
+    name_or_builder: Any,
+    data: Any,
+    *,
+    space: dict[str, Any] | None = None,
+    algorithm: str = "random",
+    max_trials: int = 10,
+    epochs: int = 5,
+    objective: str | None = None,
+    direction: str | None = None,
+    early_stopping: int | None = None,
+    callbacks: list[Any] | None = None,
+    max_failures: int = 3,
+    strategy: Any = "auto",
+    directory: str | os.PathLike | None = None,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    output: str | os.PathLike | None = None,
+    save: bool = True,
+    seed: int = 0,
+    verbose: Any = 1,
+) -> TuneResult:
+    """Search hyperparameters of an architecture (or an ``hp`` builder) with Keras Tuner.
+
+    Args:
+        name_or_builder: a registered architecture (its default space is used) or a
+            callable that takes Keras Tuner's ``hp`` and returns a model.
+        data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts.
+        space: overrides of the default space (see :mod:`zoo.tuning.space`): names map
+            to a list (a choice), a ``{"min", "max", "step", "sampling"}`` range, a
+            fixed value, or None to drop a default name.
+        algorithm: ``"random"``, ``"grid"``, ``"bayesian"`` or ``"hyperband"``.
+        max_trials: the most trials (all algorithms but Hyperband, which runs its
+            bracket schedule up to ``epochs``).
+        epochs: epochs per trial (Hyperband's maximum).
+        objective: a compiled metric, ``val_`` prefixed for the validation split
+            (default ``val_accuracy`` for classification, ``val_loss`` otherwise).
+        direction: ``"min"`` or ``"max"`` (default: min for losses and errors).
+        early_stopping: patience in epochs within each trial, or None.
+        callbacks: Keras callbacks for every trial's fit (Keras Tuner copies them).
+        max_failures: consecutive failed trials after which the search stops.
+        strategy: a ``zoo.distribute.strategy`` kind or Strategy; each trial's model
+            is built in its scope.
+        directory: where searches live (default ``saved_models/.tuning``).
+        project_name: the search's folder name (default: the architecture's name).
+        overwrite: start afresh instead of resuming an existing search.
+        output: name or folder for the best model (default ``<project>_tuned``).
+        save: save the best model with a card that records the search.
+        seed: the search's random seed.
+        verbose: 0 for silence, 1 for one line per trial.
+
+    Returns:
+        A :class:`TuneResult`.
+
+    Raises:
+        ValueError / TypeError: for unknown names, bad spaces and settings, before
+            any trial runs.
+
+    Example:
+        >>> result = zoo.tune("mlp_tiny", "digits", max_trials=4, epochs=2)
+        >>> result.trials, result.best_hyperparameters
+    """
+    from zoo import distribute, saving
+    from zoo.training import _as_data, evaluate
+
+    algorithm = v.check_choice("algorithm", algorithm, ALGORITHMS)
+    max_trials = v.check_int("max_trials", max_trials, minimum=1)
+    epochs = v.check_int("epochs", epochs, minimum=1)
+    early_stopping = v.check_int("early_stopping", early_stopping, minimum=1, allow_none=True)
+    max_failures = v.check_int("max_failures", max_failures, minimum=1)
+    callbacks = v.check_callbacks(callbacks)
+    v.check_bool("overwrite", overwrite)
+    v.check_bool("save", save)
+    seed = v.check_int("seed", seed, minimum=0)
+    verbose = v.check_int("verbose", verbose, minimum=0, maximum=2)
+    if algorithm == "hyperband" and epochs < 2:
+        raise v.invalid("epochs", "at least 2 with algorithm='hyperband'", epochs)
+    merged, entry = _search_space(name_or_builder, space, algorithm)
+    if project_name is None:
+        project_name = (
+            entry.name if entry is not None else getattr(name_or_builder, "__name__", "custom")
+        )
+    v.check_str("project_name", project_name)
+    strat = distribute.strategy(strategy)
+
+    keras.utils.set_random_seed(seed)
+    data = _as_data(data)
+    if data.task not in ("classification", "regression"):
+        raise v.invalid("data", "classification or regression data", data.task)
+    has_validation = data.validation is not None
+    if objective is None:
+        objective = "val_" if has_validation else ""
+        objective += "accuracy" if data.task == "classification" else "loss"
+    known = _metric_names(data.task, has_validation)
+    if objective not in known:
+        raise v.unknown_name(
+            "objective",
+            objective,
+            known,
+            hint="The objective is a metric zoo compiles for this data, with val_ for the "
+            "validation split.",
+        )
+    direction = _direction(objective, direction)
+
+    import keras_tuner
+
+    root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
+    tuner_class = _tuner_class(algorithm)
+    options: dict[str, Any] = {
+        "hypermodel": _hypermodel(name_or_builder, entry, merged, data, epochs, strat),
+        "objective": keras_tuner.Objective(objective, direction=direction),
+        "directory": str(root),
+        "project_name": project_name,
+        "overwrite": overwrite,
+        "seed": seed,
+        "max_consecutive_failed_trials": max_failures,
+    }
+    if strat.num_replicas_in_sync > 1 or type(strat).__name__ != "_DefaultDistributionStrategy":
+        options["distribution_strategy"] = strat
+    if algorithm == "hyperband":
+        options.update(max_epochs=epochs, factor=3)
+    else:
+        options["max_trials"] = max_trials
+    tuner = tuner_class(**options)
+    tuner.zoo_verbose = verbose
+    tuner.zoo_direction = direction
+
+    if early_stopping:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=objective, mode=direction, patience=early_stopping
+            )
+        )
+    tuner.search(
+        data.train,
+        validation_data=data.validation,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=max(verbose - 1, 0),
+    )
+    trials = trials_frame(tuner)
+    completed = trials[trials["status"] == "COMPLETED"]
+    if completed.empty:
+        errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])
+        raise RuntimeError(f"Every trial of the search failed: {errors}")
+    best_hp = tuner.get_best_hyperparameters(1)[0]
+    with warnings.catch_warnings():
+        # The trial checkpoint holds optimizer slots a freshly built model lacks.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model = tuner.get_best_models(1)[0]
+    metrics = evaluate(model, data).metrics
+    best_values = spaces.decode(merged, best_hp.values)
+    path = None
+    if save:
+        path = saving.save(
+            model,
+            output if output is not None else f"{project_name}_tuned",
+            data=data.describe(),
+            metrics=metrics,
+            search={
+                "algorithm": algorithm,
+                "objective": objective,
+                "direction": direction,
+                "trials": len(trials),
+                "completed": len(completed),
+                "epochs": epochs,
+                "space": spaces.describe(merged).astype(str).to_dict("records"),
+                "best_hyperparameters": dict(best_hp.values),
+                "directory": str(Path(tuner.project_dir)),
+                "seed": seed,
+                **distribute.describe(strat),
+            },
+        )
+        trials.to_csv(path / "trials.csv", index=False)
+    return TuneResult(
+        trials=trials,
+        best_hyperparameters=best_values,
+        model=model,
+        metrics=metrics,
+        objective=objective,
+        direction=direction,
+        directory=Path(tuner.project_dir),
+        path=path,
+    )
