@@ -331,3 +331,69 @@ def test_trials_build_and_train_under_mirrored_strategy(tmp_path):
     line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT"))
     result = json.loads(line.split(" ", 1)[1])
     assert result == {"replicas": 2, "statuses": ["COMPLETED", "COMPLETED"]}
+
+
+DISTRIBUTED = """
+import sys
+import zoo
+result = zoo.tune("mlp", "digits", space=SPACE, max_trials=4, epochs=EPOCHS, workers=2,
+                  trials_per_process=PER_PROCESS, directory=sys.argv[1], save=False,
+                  load_options={"batch_size": 64})
+print("TRIALS", result.trials[["trial", "status"]].to_json(orient="records"))
+""".replace("SPACE", repr(SMALL))
+
+
+def _distributed(tmp_path, epochs, per_process):
+    script = tmp_path / "distributed.py"
+    script.write_text(
+        DISTRIBUTED.replace("EPOCHS", str(epochs)).replace("PER_PROCESS", str(per_process))
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "search")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _trials(output):
+    line = next(x for x in output.splitlines() if x.startswith("TRIALS"))
+    return json.loads(line.split(" ", 1)[1])
+
+
+def test_two_workers_on_loopback_share_the_trials_and_the_chief_exits(tmp_path):
+    process = _distributed(tmp_path, epochs=1, per_process=1)  # every worker recycles
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output[-3000:]
+    assert [t["status"] for t in _trials(output)] == ["COMPLETED"] * 4
+    assert "[tuner0] zoo tune: trial" in output and "[tuner1] zoo tune: trial" in output
+    assert "restarting" not in output  # recycling a worker is not a failure
+
+
+def test_a_killed_worker_is_restarted_and_the_search_completes(tmp_path):
+    import time
+
+    import psutil
+
+    process = _distributed(tmp_path, epochs=4, per_process=10)
+    search = tmp_path / "search" / "mlp"
+    deadline = time.monotonic() + 300
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        if not any(search.glob("trial_*")):
+            continue
+        for child in psutil.Process(process.pid).children(recursive=True):
+            try:
+                if child.environ().get("KERASTUNER_TUNER_ID") == "tuner0":
+                    victim = child
+            except psutil.Error:
+                continue
+    assert victim is not None, "no worker tuner0 found"
+    victim.kill()  # SIGKILL, mid-trial
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode == 0, output[-3000:]
+    assert "worker tuner0 exited with code -9; restarting it" in output
+    assert [t["status"] for t in _trials(output)] == ["COMPLETED"] * 4

@@ -9,10 +9,12 @@ the trials as a pandas table (also written to ``trials.csv`` after every trial).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
+import io
 import math
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +29,13 @@ from zoo.tuning import space as spaces
 
 ALGORITHMS = ("random", "grid", "bayesian", "hyperband")
 TUNING_DIR = ".tuning"
+SECONDS_FILE = "zoo_seconds.txt"
+
+
+class RecycleWorker(Exception):
+    """A worker process ran its share of trials and exits to return its memory."""
+
+
 _MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy")
 
 
@@ -208,29 +217,40 @@ def _tuner_class(algorithm: str):
 
         zoo_verbose = 0
         zoo_direction = "max"
+        zoo_recycle_after = 0
 
         def on_trial_begin(self, trial):
             self._zoo_started = time.perf_counter()
             super().on_trial_begin(trial)
 
+        def pre_create_trial(self):
+            done = getattr(self, "_zoo_done", 0)
+            if self.zoo_recycle_after and done >= self.zoo_recycle_after:
+                raise RecycleWorker(done)
+            super().pre_create_trial()
+
         def on_trial_end(self, trial):
             seconds = time.perf_counter() - getattr(self, "_zoo_started", time.perf_counter())
-            path = Path(self.project_dir) / "durations.json"
-            durations = json.loads(path.read_text()) if path.is_file() else {}
-            durations[trial.trial_id] = round(seconds, 3)
-            _write_atomically(path, json.dumps(durations, indent=1))
+            folder = Path(self.get_trial_dir(trial.trial_id))
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_atomically(folder / SECONDS_FILE, f"{seconds:.3f}")
             super().on_trial_end(trial)
-            table = trials_frame(self)
-            _write_atomically(Path(self.project_dir) / "trials.csv", table.to_csv(index=False))
+            self._zoo_done = getattr(self, "_zoo_done", 0) + 1
+            local = hasattr(self.oracle, "trials")  # a worker's oracle is a client
+            if local:
+                write_trials(self)
             if self.zoo_verbose:
-                done = table[table["status"] == "COMPLETED"]["score"]
-                best = "none"
-                if len(done):
-                    best = f"{done.min() if self.zoo_direction == 'min' else done.max():.4f}"
-                score = "failed" if trial.status != "COMPLETED" else f"{trial.score:.4f}"
+                ended = self.oracle.get_trial(trial.trial_id)  # a worker's copy has no score
+                score = "failed" if str(trial.status) != "COMPLETED" else f"{ended.score:.4f}"
+                best = ""
+                if local:
+                    table = trials_frame(self)
+                    done = table[table["status"] == "COMPLETED"]["score"]
+                    if len(done):
+                        value = done.min() if self.zoo_direction == "min" else done.max()
+                        best = f", best {value:.4f} ({len(table)} trials so far)"
                 print(
-                    f"zoo tune: trial {int(trial.trial_id) + 1}: {score} in {seconds:.1f} s, "
-                    f"best {best} ({len(table)} trials so far)",
+                    f"zoo tune: trial {int(trial.trial_id) + 1}: {score} in {seconds:.1f} s{best}",
                     flush=True,
                 )
 
@@ -243,10 +263,23 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def write_trials(tuner: Any) -> pd.DataFrame:
+    """Write ``trials.csv`` in the search folder (atomically); return the table."""
+    table = trials_frame(tuner)
+    _write_atomically(Path(tuner.project_dir) / "trials.csv", table.to_csv(index=False))
+    return table
+
+
+def _seconds(tuner: Any, trial_id: str) -> float | None:
+    path = Path(tuner.get_trial_dir(trial_id)) / SECONDS_FILE
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def trials_frame(tuner: Any) -> pd.DataFrame:
     """A tuner's trials as a DataFrame (one row per trial, hyperparameters as columns)."""
-    path = Path(tuner.project_dir) / "durations.json"
-    durations = json.loads(path.read_text()) if path.is_file() else {}
     rows = []
     for trial_id, trial in sorted(tuner.oracle.trials.items(), key=lambda t: int(t[0])):
         message = (getattr(trial, "message", None) or "").strip().splitlines()
@@ -258,7 +291,7 @@ def trials_frame(tuner: Any) -> pd.DataFrame:
                 "status": "FAILED" if str(trial.status) == "INVALID" else str(trial.status),
                 "score": trial.score,
                 "best_epoch": None if trial.best_step is None else int(trial.best_step) + 1,
-                "seconds": durations.get(trial_id),
+                "seconds": _seconds(tuner, trial_id),
                 **{k: x for k, x in trial.hyperparameters.values.items()},
                 "error": message[-1] if message and trial.status != "COMPLETED" else None,
             }
@@ -284,6 +317,9 @@ def tune(
     early_stopping: int | None = None,
     callbacks: list[Any] | None = None,
     max_failures: int = 3,
+    workers: int = 0,
+    trials_per_process: int | None = None,
+    load_options: dict[str, Any] | None = None,
     strategy: Any = "auto",
     directory: str | os.PathLike | None = None,
     project_name: str | None = None,
@@ -292,7 +328,7 @@ def tune(
     save: bool = True,
     seed: int = 0,
     verbose: Any = 1,
-) -> TuneResult:
+) -> TuneResult | None:
     """Search hyperparameters of an architecture (or an ``hp`` builder) with Keras Tuner.
 
     Args:
@@ -312,6 +348,14 @@ def tune(
         early_stopping: patience in epochs within each trial, or None.
         callbacks: Keras callbacks for every trial's fit (Keras Tuner copies them).
         max_failures: consecutive failed trials after which the search stops.
+        workers: 0 searches in this process; N runs Keras Tuner's chief and N worker
+            processes on 127.0.0.1 sharing the directory, supervised (a worker that
+            dies is restarted under its tuner id and its trial re-runs); `data` must
+            then be a name or path that each process loads.
+        trials_per_process: with workers, a worker exits and is restarted after this
+            many trials (default 10), which bounds memory (TensorFlow keeps a few MB
+            per model trained in a process, even after ``clear_session``).
+        load_options: ``zoo.data.load`` arguments for a `data` name or path.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy; each trial's model
             is built in its scope.
         directory: where searches live (default ``saved_models/.tuning``).
@@ -323,7 +367,8 @@ def tune(
         verbose: 0 for silence, 1 for one line per trial.
 
     Returns:
-        A :class:`TuneResult`.
+        A :class:`TuneResult`; None in a chief or worker process of a distributed
+        search (``KERASTUNER_TUNER_ID`` set), whose results the chief's folder holds.
 
     Raises:
         ValueError / TypeError: for unknown names, bad spaces and settings, before
@@ -342,6 +387,14 @@ def tune(
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=1, allow_none=True)
     max_failures = v.check_int("max_failures", max_failures, minimum=1)
     callbacks = v.check_callbacks(callbacks)
+    workers = v.check_int("workers", workers, minimum=0)
+    trials_per_process = v.check_int(
+        "trials_per_process", trials_per_process, minimum=1, allow_none=True
+    )
+    if load_options is not None and not isinstance(load_options, dict):
+        raise v.invalid(
+            "load_options", "a dict of zoo.data.load arguments", load_options, TypeError
+        )
     v.check_bool("overwrite", overwrite)
     v.check_bool("save", save)
     seed = v.check_int("seed", seed, minimum=0)
@@ -356,7 +409,19 @@ def tune(
     v.check_str("project_name", project_name)
     strat = distribute.strategy(strategy)
 
+    if workers and not (isinstance(name_or_builder, str) and isinstance(data, (str, os.PathLike))):
+        raise v.invalid(
+            "workers",
+            "0 unless `name_or_builder` is a registered name and `data` a name or path "
+            "(each worker process builds and loads them itself)",
+            workers,
+        )
+    source = data
     keras.utils.set_random_seed(seed)
+    if isinstance(data, (str, os.PathLike)) and load_options:
+        from zoo.data import load
+
+        data = load(data, **load_options)
     data = _as_data(data)
     if data.task not in ("classification", "regression"):
         raise v.invalid("data", "classification or regression data", data.task)
@@ -394,9 +459,47 @@ def tune(
         options.update(max_epochs=epochs, factor=3)
     else:
         options["max_trials"] = max_trials
-    tuner = tuner_class(**options)
+    if workers:
+        from zoo.tuning import workers as supervised
+
+        if overwrite:
+            shutil.rmtree(root / project_name, ignore_errors=True)
+        supervised.run(
+            {
+                "name_or_builder": name_or_builder,
+                "data": os.fspath(source),
+                "load_options": load_options or {},
+                "space": space,
+                "algorithm": algorithm,
+                "max_trials": max_trials,
+                "epochs": epochs,
+                "objective": objective,
+                "direction": direction,
+                "early_stopping": early_stopping,
+                "max_failures": max_failures,
+                "strategy": strategy if isinstance(strategy, str) else "auto",
+                "directory": os.fspath(root),
+                "project_name": project_name,
+                "seed": seed,
+                "verbose": verbose,
+                "trials_per_process": trials_per_process or 10,
+            },
+            workers,
+        )
+        options["overwrite"] = False  # collect: the finished search reloads from disk
+    if workers:
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras Tuner's "Reloading" line
+            tuner = tuner_class(**options)
+    else:
+        tuner = tuner_class(**options)
     tuner.zoo_verbose = verbose
     tuner.zoo_direction = direction
+    role = os.environ.get("KERASTUNER_TUNER_ID")
+    if role == "chief":
+        from zoo.tuning import workers as supervised
+
+        supervised.serve(tuner)
+        return None
 
     if early_stopping:
         callbacks.append(
@@ -404,6 +507,8 @@ def tune(
                 monitor=objective, mode=direction, patience=early_stopping
             )
         )
+    if role is not None:
+        tuner.zoo_recycle_after = trials_per_process or 0
     tuner.search(
         data.train,
         validation_data=data.validation,
@@ -411,7 +516,9 @@ def tune(
         callbacks=callbacks,
         verbose=max(verbose - 1, 0),
     )
-    trials = trials_frame(tuner)
+    if role is not None:  # a worker: the chief holds the results
+        return None
+    trials = write_trials(tuner)
     completed = trials[trials["status"] == "COMPLETED"]
     if completed.empty:
         errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])
