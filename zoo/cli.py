@@ -20,6 +20,7 @@ EPILOG = """examples:
   zoo train mlp --data table.csv --target price --set units=(64,32)
   zoo evaluate convnet_digits --data digits
   zoo tune mlp --data digits --max-trials 10 --space "units=[(64,), (128, 64)]"
+  zoo tune convnet --data digits --max-trials 20 --workers 2   chief + 2 supervised workers
   zoo launch --workers 2 -- zoo train mlp --data digits --strategy multiworker
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
@@ -205,6 +206,15 @@ def make_parser() -> argparse.ArgumentParser:
     tune.add_argument("--project-name", help="the search's folder (default: ARCH)")
     tune.add_argument("--overwrite", action="store_true", help="start afresh, do not resume")
     tune.add_argument("--output", help="best model's name or folder (default ARCH_tuned)")
+    tune.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run Keras Tuner's chief and N supervised worker processes on 127.0.0.1",
+    )
+    tune.add_argument(
+        "--trials-per-process", type=int, help="restart a worker after this many trials"
+    )
     tune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     tune.add_argument("--no-save", action="store_true", help="do not save the best model")
 
@@ -467,9 +477,18 @@ def _tune(args: argparse.Namespace) -> None:
 
     import zoo
 
+    load_options = {
+        "target": args.target,
+        "batch_size": args.batch_size,
+        "image_size": args.image_size,
+        "augment": args.augment or None,
+    }
     result = zoo.tune(
         args.name,
-        _load_data(args),
+        args.data if args.workers else _load_data(args),
+        workers=args.workers,
+        trials_per_process=args.trials_per_process,
+        load_options=load_options if args.workers else None,
         space=dict(args.space) or None,
         algorithm=args.algorithm,
         max_trials=args.max_trials,

@@ -301,6 +301,8 @@ def test_command_line_search_prints_trials_and_resumes(tmp_path, capsys):
     assert "zoo tune: trial 3" in out and "zoo tune: trial 1:" not in out
     assert cli.main(["tune", "mlp", "--data", "digits", "--space", "unitz=[(8,)]"]) == 2
     assert "units" in capsys.readouterr().err
+    assert cli.main(["tune", "mlp", "--data", "digits", "--workers", "-1"]) == 2
+    assert "workers" in capsys.readouterr().err
 
 
 MIRRORED = """
