@@ -463,6 +463,23 @@ def _stream(process, prefix: str) -> threading.Thread:
     return thread
 
 
+def _stop_processes(processes: list[Any], grace: float) -> None:
+    """SIGTERM each running process group, then SIGKILL those alive after `grace` s."""
+    import signal
+    import subprocess
+
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 def launch(
     command: list[str],
     *,
@@ -486,7 +503,6 @@ def launch(
         >>> zoo.distribute.launch(["zoo", "train", "mlp", "--data", "digits",
         ...                        "--strategy", "multiworker"], workers=2)
     """
-    import signal
     import subprocess
 
     if not command:
@@ -524,16 +540,7 @@ def launch(
         _stream(process, f"[worker {index}] ")
 
     def stop_all():
-        for process in processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace
-        for process in processes:
-            try:
-                process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        _stop_processes(processes, grace)
 
     start = time.monotonic()
     try:

@@ -453,7 +453,7 @@ def tune(
         "seed": seed,
         "max_consecutive_failed_trials": max_failures,
     }
-    if strat.num_replicas_in_sync > 1 or type(strat).__name__ != "_DefaultDistributionStrategy":
+    if type(strat).__name__ != "_DefaultDistributionStrategy":
         options["distribution_strategy"] = strat
     if algorithm == "hyperband":
         options.update(max_epochs=epochs, factor=3)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import _validation as v
-from zoo.distribute import _free_ports, _stream
+from zoo.distribute import _free_ports, _stop_processes, _stream
 
 RECYCLE_CODE = 75  # a worker that ran its share of trials (EX_TEMPFAIL)
 MAX_RESTARTS = 3
@@ -46,24 +45,11 @@ def _wait_for_port(port: int, chief: subprocess.Popen, seconds: float = 120.0) -
     raise RuntimeError(f"zoo tune: the chief did not serve on port {port} in {seconds:.0f} s")
 
 
-def _stop(processes: list[subprocess.Popen], grace: float = 10.0) -> None:
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        try:
-            process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def run(spec: dict[str, Any], workers: int, *, timeout: float | None = None) -> None:
+def run(spec: dict[str, Any], workers: int) -> None:
     """Run a search as a chief and `workers` supervised worker processes.
 
     Raises:
-        RuntimeError: when the chief fails, a worker keeps dying, or `timeout` passes.
+        RuntimeError: when the chief fails or a worker keeps dying.
     """
     workers = v.check_int("workers", workers, minimum=1)
     folder = Path(spec["directory"]) / spec["project_name"]
@@ -99,7 +85,6 @@ def run(spec: dict[str, Any], workers: int, *, timeout: float | None = None) -> 
         _wait_for_port(port, chief)
         running = {f"tuner{i}": start(f"tuner{i}") for i in range(workers)}
         restarts = dict.fromkeys(running, 0)
-        start_time = time.monotonic()
         while chief.poll() is None:
             for tuner_id, process in list(running.items()):
                 code = process.poll()
@@ -118,13 +103,11 @@ def run(spec: dict[str, Any], workers: int, *, timeout: float | None = None) -> 
                         flush=True,
                     )
                 running[tuner_id] = start(tuner_id)
-            if timeout is not None and time.monotonic() - start_time > timeout:
-                raise RuntimeError(f"zoo tune: the search timed out after {timeout:.0f} s")
             time.sleep(0.2)
         if chief.returncode != 0:
             raise RuntimeError(f"zoo tune: the chief exited with code {chief.returncode}")
     finally:
-        _stop([chief, *running.values()])
+        _stop_processes([chief, *running.values()], grace=10.0)
 
 
 def serve(tuner: Any, poll: float = 0.5) -> None:
