@@ -14,7 +14,13 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["train_overhead", "image_pipeline", "feature_cache"]
+BENCHMARKS = [
+    "train_overhead",
+    "image_pipeline",
+    "feature_cache",
+    "tuning_memory",
+    "tuning_workers",
+]
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -33,10 +39,13 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(HERE))
     from common import machine
 
-    rows = []
+    rows, notes = [], []
     for name in BENCHMARKS:
         print(f"running {name} ...", flush=True)
-        rows += importlib.import_module(name).run(quick=args.quick)
+        module = importlib.import_module(name)
+        rows += module.run(quick=args.quick)
+        if getattr(module, "NOTES", None):
+            notes += [f"- `{name}.py`: " + " ".join(module.NOTES.split()), ""]
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     today = datetime.date.today().isoformat()
@@ -56,6 +65,7 @@ def main(argv=None) -> int:
         "",
         "Scripts: " + ", ".join(f"`{name}.py`" for name in BENCHMARKS) + " (each runs alone too).",
         "",
+        *(["## Notes", "", *notes] if notes else []),
     ]
     Path(args.output).write_text("\n".join(text))
     print(f"wrote {args.output}")

@@ -17,4 +17,5 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     text = output.read_text()
     assert "zoo.train vs model.fit" in text and "image-folder pipeline" in text
     assert "cached features" in text
+    assert "zoo.tune memory growth" in text and "zoo.tune --workers 2 vs 1" in text
     assert text.count("| ") > 8

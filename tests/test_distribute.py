@@ -4,6 +4,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pytest
 
 import zoo
@@ -288,3 +289,28 @@ def test_compile_settings_and_policy_helpers():
     with distribute.dtype_policy("mixed_bfloat16"):
         assert keras.config.dtype_policy().name == "mixed_bfloat16"
     assert keras.config.dtype_policy().name == before
+
+
+def test_release_traced_gradients_drops_only_what_training_registered():
+    import keras
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    x = np.random.default_rng(0).random((32, 4)).astype("float32")
+    y = (x.sum(axis=1) > 2).astype("int32")
+    kept = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    kept.compile("adam", "sparse_categorical_crossentropy")
+    kept.fit(x, y, epochs=1, verbose=0)  # registered before: left alone
+    before = set(registry)
+    release = distribute.release_traced_gradients()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    added = set(registry) - before
+    assert added and all(key.startswith("CustomGradient-") for key in added)
+    assert release() == len(added)
+    assert set(registry) == before
+    # The traced steps keep working: their gradients were built when they were traced.
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert np.isfinite(kept.fit(x, y, epochs=1, verbose=0).history["loss"]).all()

@@ -20,7 +20,8 @@ EPILOG = """examples:
   zoo train mlp --data table.csv --target price --set units=(64,32)
   zoo evaluate convnet_digits --data digits
   zoo tune mlp --data digits --max-trials 10 --space "units=[(64,), (128, 64)]"
-  zoo tune convnet --data digits --max-trials 20 --workers 2   chief + 2 supervised workers
+  zoo tune convnet --data digits --max-trials 20 --workers 2   2 supervised worker processes
+  zoo tune image_classifier --data photos/ --space "backbone=['mobilenet_v2', 'efficientnet_b0']"
   zoo launch --workers 2 -- zoo train mlp --data digits --strategy multiworker
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
@@ -181,7 +182,12 @@ def make_parser() -> argparse.ArgumentParser:
         "hyperparameters, and save the best model with a card that records the search. "
         "Run the same command again to resume a stopped search.",
     )
-    tune.add_argument("name", metavar="ARCH", help="an architecture or preset name")
+    tune.add_argument(
+        "name",
+        metavar="ARCH",
+        help="an architecture or preset name, or image_classifier / text_classifier "
+        "(a pretrained backbone or preset, itself a choice in the space)",
+    )
     _add_data_arguments(tune)
     tune.add_argument("--algorithm", default="random", help="random, grid, bayesian or hyperband")
     tune.add_argument("--max-trials", type=int, default=10, help="most trials (default 10)")
@@ -291,7 +297,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--augment", action="store_true", help="random flip/rotation/zoom/contrast")
 
 
-def _load_data(args: argparse.Namespace):
+def _load_data(args: argparse.Namespace, **options):
     import zoo
 
     return zoo.data.load(
@@ -300,6 +306,7 @@ def _load_data(args: argparse.Namespace):
         batch_size=args.batch_size,
         image_size=args.image_size,
         augment=args.augment or None,
+        **options,
     )
 
 
@@ -483,9 +490,13 @@ def _tune(args: argparse.Namespace) -> None:
         "image_size": args.image_size,
         "augment": args.augment or None,
     }
+    if args.name == "text_classifier":  # keras-hub presets tokenize raw strings
+        load_options["tokenize"] = False
     result = zoo.tune(
         args.name,
-        args.data if args.workers else _load_data(args),
+        args.data
+        if args.workers
+        else _load_data(args, tokenize=load_options.get("tokenize", True)),
         workers=args.workers,
         trials_per_process=args.trials_per_process,
         load_options=load_options if args.workers else None,

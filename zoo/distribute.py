@@ -335,6 +335,46 @@ def even_first_batch(dataset: Any, strat: Any, first_batch: int | None = None) -
     return dataset.enumerate().flat_map(split)
 
 
+def release_traced_gradients() -> Callable[[], int]:
+    """Start tracking TF's gradient registrations; call the result to drop them.
+
+    Every traced Keras 3 train step on the TF backend all-reduces its gradients
+    through ``ReplicaContext.all_reduce``, whose ``custom_gradient`` registers a
+    gradient function (``CustomGradient-N``) in TensorFlow's global registry and
+    never removes it. The function holds the traced graph, so each model trained in a
+    process keeps a few MB alive after ``clear_session()`` (4.3 MB per small MLP
+    here). The gradient is built when the step is traced, so once training is over
+    the registrations made during it are dead weight.
+
+    Returns:
+        A function that removes the registrations made since this call and returns
+        how many it removed (0 where TensorFlow's registry is not reachable).
+
+    Example:
+        >>> release = release_traced_gradients()
+        >>> model.fit(...)  # traced here
+        >>> release()
+        2
+    """
+    try:
+        from tensorflow.python.framework import ops
+
+        registry = ops._gradient_registry._registry
+    except (ImportError, AttributeError):  # a TF without the private registry
+        return lambda: 0
+    if not isinstance(registry, dict):
+        return lambda: 0
+    before = set(registry)
+
+    def release() -> int:
+        stale = [k for k in registry if k not in before and k.startswith("CustomGradient-")]
+        for key in stale:
+            registry.pop(key, None)
+        return len(stale)
+
+    return release
+
+
 def _local_validation(model, validation, loss_fn) -> dict[str, float]:
     """Validation loss (and accuracy for classifiers), computed eagerly on this worker.
 

@@ -227,13 +227,15 @@ def _default_compile(model, task: str, learning_rate: float | None, optimizer: A
         optimizer = optimizer.__class__(learning_rate=learning_rate or 1e-3)
     units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
     if task == "classification":
+        logits = outputs_logits(model)  # keras-hub heads, for example
         if units == 1:
             loss, metrics = (
-                keras.losses.BinaryCrossentropy(),
-                [keras.metrics.BinaryAccuracy(name="accuracy")],
+                keras.losses.BinaryCrossentropy(from_logits=logits),
+                [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if logits else 0.5)],
             )
         else:
-            loss, metrics = keras.losses.SparseCategoricalCrossentropy(), ["accuracy"]
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
+            metrics = ["accuracy"]
     elif task == "regression":
         loss = keras.losses.MeanSquaredError()
         metrics = [

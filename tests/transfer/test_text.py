@@ -105,15 +105,20 @@ def test_round_trips_and_trains_again_after_load(preset, tmp_path):
     assert np.isfinite(history["loss"]).all()
 
 
-def test_fine_tune_in_one_call_from_a_text_folder(preset, tmp_path):
-    from zoo.transfer import fine_tune
-
+def _reviews(tmp_path):
     folder = tmp_path / "reviews"
     for label, texts in (("pos", GOOD), ("neg", BAD)):
         (folder / label).mkdir(parents=True)
         for copy in range(4):
             for i, text in enumerate(texts):
                 (folder / label / f"{copy}_{i}.txt").write_text(text)
+    return folder
+
+
+def test_fine_tune_in_one_call_from_a_text_folder(preset, tmp_path):
+    from zoo.transfer import fine_tune
+
+    folder = _reviews(tmp_path)
     model = text_classifier(preset, 2, sequence_length=16)
     result = fine_tune(
         model,
@@ -138,6 +143,35 @@ def test_fine_tune_in_one_call_from_a_text_folder(preset, tmp_path):
     assert 0 < result.metrics["log_loss"] < 0.69
     loaded = zoo.load(result.path)
     texts = ["the movie was good", "bad acting"]
+    np.testing.assert_allclose(_logits(loaded, texts), _logits(result.model, texts), atol=1e-5)
+
+
+def test_tune_takes_the_preset_as_a_choice(preset, tmp_path):
+    other = tmp_path / "other_bert"
+    shutil.copytree(preset, other)
+    data = zoo.data.load(_reviews(tmp_path), tokenize=False, batch_size=8)
+    result = zoo.tune(
+        "text_classifier",
+        data,
+        space={
+            "preset": [str(preset), str(other)],
+            "sequence_length": 16,
+            "dropout": 0.0,
+            "learning_rate": 2e-2,
+            "batch_size": None,
+        },
+        algorithm="grid",
+        max_trials=2,
+        epochs=12,
+        directory=tmp_path / "search",
+        output=tmp_path / "best",
+        verbose=0,
+    )
+    assert (result.trials["status"] == "COMPLETED").all()
+    assert set(result.trials["preset"]) == {str(preset), str(other)}
+    assert result.trials["score"].max() > 0.5  # the space's rate, not keras-hub's 5e-5
+    texts = ["the movie was good", "bad acting"]
+    loaded = zoo.load(result.path)
     np.testing.assert_allclose(_logits(loaded, texts), _logits(result.model, texts), atol=1e-5)
 
 

@@ -399,3 +399,128 @@ def test_a_killed_worker_is_restarted_and_the_search_completes(tmp_path):
     assert process.returncode == 0, output[-3000:]
     assert "worker tuner0 exited with code -9; restarting it" in output
     assert [t["status"] for t in _trials(output)] == ["COMPLETED"] * 4
+
+
+def test_grid_hands_parallel_workers_distinct_combinations(tmp_path):
+    from zoo.tuning.grid import GridOracle
+
+    def oracle(kind, name):
+        hp = keras_tuner.HyperParameters()
+        hp.Choice("a", [1, 2])
+        hp.Choice("b", ["x", "y"])
+        made = kind(objective="val_loss", max_trials=10, hyperparameters=hp)
+        made._set_project_dir(str(tmp_path), name)
+        return made
+
+    # Keras Tuner's own grid oracle derives combinations from finished trials, so a
+    # third worker waits while two trials run (the reason zoo has its own).
+    upstream = oracle(keras_tuner.oracles.GridSearchOracle, "upstream")
+    statuses = [str(upstream.create_trial(f"tuner{i}").status) for i in range(3)]
+    assert statuses == ["RUNNING", "RUNNING", "IDLE"]
+
+    grid = oracle(GridOracle, "zoo")
+    trials = [grid.create_trial(f"tuner{i}") for i in range(4)]  # none has ended
+    assert [str(t.status) for t in trials] == ["RUNNING"] * 4
+    values = [(t.hyperparameters.values["a"], t.hyperparameters.values["b"]) for t in trials]
+    assert values == [(1, "x"), (1, "y"), (2, "x"), (2, "y")]  # Keras Tuner's order
+    assert str(grid.create_trial("tuner4").status) == "STOPPED"
+
+
+def test_trials_leave_no_traced_graphs_behind(digits, tmp_path):
+    from tensorflow.python.framework import ops
+
+    def registered():
+        return sum(k.startswith("CustomGradient-") for k in ops._gradient_registry._registry)
+
+    before = registered()
+    zoo.tune(
+        "mlp",
+        digits,
+        space=SMALL,
+        max_trials=2,
+        epochs=1,
+        directory=tmp_path,
+        save=False,
+        verbose=0,
+    )
+    assert registered() == before
+
+
+@pytest.fixture
+def pictures():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(48, 32, 32, 3)).astype("float32")
+    y = np.arange(48) % 2
+    x[y == 1, :, :16] = 255.0  # a visible difference between the classes
+    return zoo.data.load(x, y, batch_size=16)
+
+
+def test_transfer_backbone_is_itself_a_choice(pictures, tmp_path):
+    table = zoo.tuning.search_space("image_classifier")
+    assert "backbone" in set(table["name"])
+    result = zoo.tune(
+        "image_classifier",
+        pictures,
+        space={
+            "backbone": ["mobilenet_v3_small", "mobilenet_v2"],
+            "weights": [None],  # offline: random weights stand in for ImageNet's (None drops)
+            "dropout": 0.0,
+            "learning_rate": 1e-3,
+        },
+        algorithm="grid",
+        max_trials=4,
+        epochs=1,
+        directory=tmp_path / "search",
+        output=tmp_path / "best",
+        verbose=0,
+    )
+    trials = result.trials
+    assert (trials["status"] == "COMPLETED").all()
+    assert set(trials["backbone"]) == {"mobilenet_v3_small", "mobilenet_v2"}
+    assert len(trials) == 4  # 2 backbones x 2 poolings, the default space's choice
+    assert result.best_hyperparameters["backbone"] in {"mobilenet_v3_small", "mobilenet_v2"}
+    card = zoo.load_card(result.path)
+    assert (
+        card["search"]["best_hyperparameters"]["backbone"]
+        == result.best_hyperparameters["backbone"]
+    )
+    x = next(iter(pictures.test))[0]
+    loaded = zoo.load(result.path)
+    np.testing.assert_allclose(
+        loaded.predict(x, verbose=0), result.model.predict(x, verbose=0), atol=1e-5
+    )
+
+
+def test_transfer_backbones_without_weights_offline_fail_before_any_trial(
+    pictures, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(ArgumentValueError, match=r"efficientnetb0_notop\.h5") as error:
+        zoo.tune("image_classifier", pictures, max_trials=1, epochs=1, directory=tmp_path)
+    assert "'weights': [None]" in str(error.value)
+    assert not (tmp_path / "image_classifier").exists()
+    with pytest.raises(ArgumentValueError, match="image_classifier"):
+        zoo.tune("image_clasifier", pictures, directory=tmp_path)
+
+
+def test_a_remote_directory_is_mirrored_and_resumes(digits, tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.chdir(tmp_path)  # the local copy lives under ./saved_models
+    remote = "ram://zoo-tests/tuning"
+    common = dict(space=SMALL, epochs=1, directory=remote, save=False, verbose=0)
+    first = zoo.tune("mlp", digits, max_trials=2, **common)
+    assert tf.io.gfile.exists(f"{remote}/mlp/trials.csv")
+    assert tf.io.gfile.exists(f"{remote}/mlp/oracle.json")
+    import shutil
+
+    shutil.rmtree(tmp_path / "saved_models")  # a new runtime: only the remote copy is left
+    result = zoo.tune("mlp", digits, max_trials=3, **common)
+    assert list(result.trials["trial"]) == [0, 1, 2]
+    # Trials 0 and 1 came back from the remote copy, not run again.
+    assert list(result.trials["seconds"][:2]) == list(first.trials["seconds"])
+    with tf.io.gfile.GFile(f"{remote}/mlp/trials.csv") as handle:
+        assert len(pd.read_csv(handle)) == 3
+    tf.io.gfile.rmtree(remote)

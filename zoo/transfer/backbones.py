@@ -31,6 +31,14 @@ from zoo.layers import ImagePreprocessing
 WEIGHTS_DIR_ENV = "ZOO_WEIGHTS_DIR"
 OFFLINE_ENV = "ZOO_OFFLINE"
 POOLINGS = ("avg", "max")
+# zoo.tune("image_classifier", data): the backbone is itself a choice; the head trains
+# on the frozen backbone (fine_tune then unfreezes the chosen one).
+SEARCH_SPACE: dict[str, Any] = {
+    "backbone": ["mobilenet_v3_small", "efficientnet_b0", "resnet50_v2"],
+    "pooling": ["avg", "max"],
+    "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
+    "learning_rate": {"min": 1e-4, "max": 1e-2, "sampling": "log"},
+}
 # The columns of list_backbones(), which the keras-hub and TF Hub rows follow too.
 BACKBONE_COLUMNS = (
     "name",

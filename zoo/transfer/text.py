@@ -79,6 +79,15 @@ TEXT_BACKBONES: dict[str, TextBackbone] = {
 }
 
 
+# zoo.tune("text_classifier", data): the preset is itself a choice, at BERT-style rates.
+SEARCH_SPACE: dict[str, Any] = {
+    "preset": ["bert_tiny_en_uncased", "bert_small_en_uncased"],
+    "dropout": {"min": 0.0, "max": 0.3, "step": 0.1},
+    "learning_rate": {"min": 1e-5, "max": 1e-4, "sampling": "log"},
+    "batch_size": [16, 32],
+}
+
+
 def _keras_hub():
     import keras_hub  # imported lazily: it takes seconds and pulls in tensorflow-text
 

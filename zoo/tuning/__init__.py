@@ -6,19 +6,29 @@ Bayesian or Hyperband search, resumes an interrupted search, and returns the tri
 a pandas table with the best model. ``search_space(name)`` shows a default space.
 """
 
-from zoo.tuning.search import ALGORITHMS, TuneResult, trials_frame, tune
+from zoo.tuning.search import ALGORITHMS, TRANSFER, TuneResult, get_entry, trials_frame, tune
 from zoo.tuning.space import FIT_KEYS, describe
 
 
 def search_space(name: str):
     """An architecture's default search space as a table (name, kind, values, sampling).
 
+    `name` is a registered architecture or a transfer builder (``"image_classifier"``,
+    ``"text_classifier"``, whose backbone or preset is itself a choice).
+
     Example:
         >>> zoo.tuning.search_space("mlp")
     """
-    from zoo import registry
-
-    return describe(registry.get_entry(name).search_space)
+    return describe(get_entry(name).search_space)
 
 
-__all__ = ["ALGORITHMS", "FIT_KEYS", "TuneResult", "search_space", "trials_frame", "tune"]
+__all__ = [
+    "ALGORITHMS",
+    "FIT_KEYS",
+    "TRANSFER",
+    "TuneResult",
+    "get_entry",
+    "search_space",
+    "trials_frame",
+    "tune",
+]

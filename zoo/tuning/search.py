@@ -9,9 +9,7 @@ the trials as a pandas table (also written to ``trials.csv`` after every trial).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
 import math
 import os
 import shutil
@@ -25,11 +23,13 @@ import numpy as np
 import pandas as pd
 
 from zoo import _validation as v
+from zoo.tuning import mirror as mirrors
 from zoo.tuning import space as spaces
 
 ALGORITHMS = ("random", "grid", "bayesian", "hyperband")
 TUNING_DIR = ".tuning"
 SECONDS_FILE = "zoo_seconds.txt"
+IDLE_WAIT = 0.25  # seconds a worker waits before asking an IDLE oracle again
 
 
 class RecycleWorker(Exception):
@@ -37,6 +37,76 @@ class RecycleWorker(Exception):
 
 
 _MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy")
+# Transfer builders tunable by name, with the pretrained backbone itself a choice:
+# name -> (module, task, description). Their default spaces (SEARCH_SPACE) live in
+# those modules. They are not in the architecture registry, which lists models that
+# build from nothing but their arguments.
+TRANSFER = {
+    "image_classifier": (
+        "zoo.transfer.backbones",
+        "image classification",
+        "A keras.applications backbone (frozen) with a new head.",
+    ),
+    "text_classifier": (
+        "zoo.transfer.text",
+        "text classification",
+        "A keras-hub text classifier preset, fine-tuned whole.",
+    ),
+}
+
+
+def get_entry(name: str) -> Any:
+    """The registry entry of an architecture, or of a transfer builder in TRANSFER.
+
+    Raises:
+        ValueError: an unknown name, with close matches among both.
+    """
+    import importlib
+
+    from zoo import registry
+
+    if isinstance(name, str) and name in TRANSFER:
+        module_name, task, description = TRANSFER[name]
+        module = importlib.import_module(module_name)
+        return registry.Entry(
+            name, "transfer", task, description, getattr(module, name), {}, module.SEARCH_SPACE
+        )
+    if isinstance(name, str) and name not in registry.names():
+        raise v.unknown_name(
+            "architecture",
+            name,
+            [*registry.names(), *TRANSFER],
+            hint="See zoo.list_architectures() (or `zoo list`); transfer models tune as "
+            f"{' or '.join(map(repr, TRANSFER))}.",
+        )
+    return registry.get_entry(name)
+
+
+def _check_offline_weights(entry: Any, space: dict[str, Any]) -> None:
+    """With ZOO_OFFLINE=1, every backbone choice must have its ImageNet weights here."""
+    from zoo.transfer import backbones
+
+    if entry.name != "image_classifier" or os.environ.get(backbones.OFFLINE_ENV) != "1":
+        return
+    weights = space.get("weights", "imagenet")
+    if not (weights == "imagenet" or (isinstance(weights, list) and "imagenet" in weights)):
+        return
+    choices = space.get("backbone", [])
+    choices = choices if isinstance(choices, list) else [choices]
+    missing = [
+        backbones.BACKBONES[name].weights_file
+        for name in choices
+        if name in backbones.BACKBONES and backbones.local_weights(name) is None
+    ]
+    if missing:
+        raise v.invalid(
+            "space",
+            f"backbones whose ImageNet weights are available offline: place "
+            f"{missing} in ${backbones.WEIGHTS_DIR_ENV} or {backbones.keras_cache_dir()} "
+            "(`zoo weights pull` fetches them on a connected machine), or set "
+            "'weights': [None] (a choice of one; None alone drops a name)",
+            choices,
+        )
 
 
 @dataclasses.dataclass
@@ -98,12 +168,11 @@ def _metric_names(task: str, has_validation: bool) -> list[str]:
 
 def _search_space(name_or_builder: Any, override: Any, algorithm: str):
     """(default space merged with the override, builder entry or None)."""
-    from zoo import registry
-
     if isinstance(name_or_builder, str):
-        entry = registry.get_entry(name_or_builder)
+        entry = get_entry(name_or_builder)
         merged = spaces.merge(entry.search_space, override)
         spaces.check(merged, entry.parameters, hyperband=algorithm == "hyperband")
+        _check_offline_weights(entry, merged)
         return merged, entry
     if not callable(name_or_builder):
         raise v.invalid(
@@ -151,7 +220,10 @@ def _hypermodel(
                     **data.builder_arguments(entry.parameters),
                     **{k: x for k, x in values.items() if k not in fit_keys},
                 }
-                model = registry.build(entry.name, **arguments)
+                if entry.name in TRANSFER:
+                    model = entry.builder(**arguments)
+                else:
+                    model = registry.build(entry.name, **arguments)
             else:
                 model = name_or_builder(hp)
                 if not isinstance(model, keras.Model):
@@ -161,7 +233,8 @@ def _hypermodel(
                         model,
                         TypeError,
                     )
-            if not model.compiled:
+            # keras-hub tasks come compiled with their own rate: the space's is used.
+            if entry is not None or not model.compiled:
                 batch = values.get("batch_size", data.batch_size)
                 steps = math.ceil((data.sizes.get("train") or 1) / batch)
                 steps *= values.get("epochs", epochs)
@@ -205,9 +278,12 @@ def _hypermodel(
 def _tuner_class(algorithm: str):
     import keras_tuner
 
+    from zoo import distribute
+    from zoo.tuning import grid
+
     base = {
         "random": keras_tuner.RandomSearch,
-        "grid": keras_tuner.GridSearch,
+        "grid": grid.GridSearch,
         "bayesian": keras_tuner.BayesianOptimization,
         "hyperband": keras_tuner.Hyperband,
     }[algorithm]
@@ -218,9 +294,31 @@ def _tuner_class(algorithm: str):
         zoo_verbose = 0
         zoo_direction = "max"
         zoo_recycle_after = 0
+        zoo_seed = 0
+        zoo_mirror = None
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            if hasattr(self.oracle, "trials"):  # the oracle itself, not a worker's client
+                return
+            create = self.oracle.create_trial
+
+            def create_trial(tuner_id: str) -> Any:
+                # Keras Tuner's search loop asks again at once when the oracle has no
+                # trial yet (IDLE): a busy loop that steals the running trials' CPU.
+                trial = create(tuner_id)
+                if str(trial.status) == "IDLE":
+                    time.sleep(IDLE_WAIT)
+                return trial
+
+            self.oracle.create_trial = create_trial
 
         def on_trial_begin(self, trial):
             self._zoo_started = time.perf_counter()
+            self._zoo_release = distribute.release_traced_gradients()
+            # Seeded by trial, so a trial's result does not depend on which worker
+            # runs it or on what the process ran before.
+            keras.utils.set_random_seed(self.zoo_seed + int(trial.trial_id))
             super().on_trial_begin(trial)
 
         def pre_create_trial(self):
@@ -235,10 +333,13 @@ def _tuner_class(algorithm: str):
             folder.mkdir(parents=True, exist_ok=True)
             _write_atomically(folder / SECONDS_FILE, f"{seconds:.3f}")
             super().on_trial_end(trial)
+            getattr(self, "_zoo_release", lambda: 0)()  # the trial's graphs can go
             self._zoo_done = getattr(self, "_zoo_done", 0) + 1
             local = hasattr(self.oracle, "trials")  # a worker's oracle is a client
             if local:
                 write_trials(self)
+            if self.zoo_mirror is not None:  # a cluster worker pushes its checkpoints
+                self.zoo_mirror.push()
             if self.zoo_verbose:
                 ended = self.oracle.get_trial(trial.trial_id)  # a worker's copy has no score
                 score = "failed" if str(trial.status) != "COMPLETED" else f"{ended.score:.4f}"
@@ -353,12 +454,16 @@ def tune(
             dies is restarted under its tuner id and its trial re-runs); `data` must
             then be a name or path that each process loads.
         trials_per_process: with workers, a worker exits and is restarted after this
-            many trials (default 10), which bounds memory (TensorFlow keeps a few MB
-            per model trained in a process, even after ``clear_session``).
+            many trials (default: never), a guard against memory that grows in a
+            long-lived process. zoo already drops the traced graphs TensorFlow keeps
+            per trained model (``zoo.distribute.release_traced_gradients``), so
+            memory stays flat from trial to trial without it.
         load_options: ``zoo.data.load`` arguments for a `data` name or path.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy; each trial's model
             is built in its scope.
-        directory: where searches live (default ``saved_models/.tuning``).
+        directory: where searches live (default ``saved_models/.tuning``); a URL
+            such as ``gs://bucket/tuning`` keeps the search there, run in a local
+            copy that is synced after every trial (see :mod:`zoo.tuning.mirror`).
         project_name: the search's folder name (default: the architecture's name).
         overwrite: start afresh instead of resuming an existing search.
         output: name or folder for the best model (default ``<project>_tuned``).
@@ -442,7 +547,25 @@ def tune(
 
     import keras_tuner
 
-    root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise v.invalid(
+            "directory", "a folder path or a URL such as gs://bucket/tuning", directory, TypeError
+        )
+    mirror = None
+    if directory is not None and mirrors.is_remote(directory):
+        remote = os.fspath(directory).rstrip("/")
+        root = mirrors.local_folder(remote, saving.saved_models_dir() / TUNING_DIR / "mirrors")
+        mirror = mirrors.Mirror(f"{remote}/{project_name}", root / project_name)
+        if overwrite:
+            import tensorflow as tf
+
+            if tf.io.gfile.isdir(mirror.remote):
+                tf.io.gfile.rmtree(mirror.remote)
+            shutil.rmtree(mirror.local, ignore_errors=True)
+        else:
+            mirror.pull()
+    else:
+        root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
     tuner_class = _tuner_class(algorithm)
     options: dict[str, Any] = {
         "hypermodel": _hypermodel(name_or_builder, entry, merged, data, epochs, strat),
@@ -459,12 +582,24 @@ def tune(
         options.update(max_epochs=epochs, factor=3)
     else:
         options["max_trials"] = max_trials
-    if workers:
+    if workers and overwrite:
+        shutil.rmtree(root / project_name, ignore_errors=True)
+    tuner = tuner_class(**options)
+    tuner.zoo_verbose = verbose
+    tuner.zoo_direction = direction
+    tuner.zoo_seed = seed
+    tuner.zoo_mirror = mirror
+    role = os.environ.get("KERASTUNER_TUNER_ID")
+    if role == "chief":  # a cluster's chief: serve the oracle until the workers are done
         from zoo.tuning import workers as supervised
 
-        if overwrite:
-            shutil.rmtree(root / project_name, ignore_errors=True)
+        supervised.serve(tuner)
+        return None
+    if workers:  # this process serves the oracle to N supervised worker processes
+        from zoo.tuning import workers as supervised
+
         supervised.run(
+            tuner,
             {
                 "name_or_builder": name_or_builder,
                 "data": os.fspath(source),
@@ -482,24 +617,10 @@ def tune(
                 "project_name": project_name,
                 "seed": seed,
                 "verbose": verbose,
-                "trials_per_process": trials_per_process or 10,
+                "trials_per_process": trials_per_process,
             },
             workers,
         )
-        options["overwrite"] = False  # collect: the finished search reloads from disk
-    if workers:
-        with contextlib.redirect_stdout(io.StringIO()):  # Keras Tuner's "Reloading" line
-            tuner = tuner_class(**options)
-    else:
-        tuner = tuner_class(**options)
-    tuner.zoo_verbose = verbose
-    tuner.zoo_direction = direction
-    role = os.environ.get("KERASTUNER_TUNER_ID")
-    if role == "chief":
-        from zoo.tuning import workers as supervised
-
-        supervised.serve(tuner)
-        return None
 
     if early_stopping:
         callbacks.append(
@@ -509,16 +630,19 @@ def tune(
         )
     if role is not None:
         tuner.zoo_recycle_after = trials_per_process or 0
-    tuner.search(
-        data.train,
-        validation_data=data.validation,
-        epochs=epochs,
-        callbacks=callbacks,
-        verbose=max(verbose - 1, 0),
-    )
+    if not workers:
+        tuner.search(
+            data.train,
+            validation_data=data.validation,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=max(verbose - 1, 0),
+        )
     if role is not None:  # a worker: the chief holds the results
         return None
     trials = write_trials(tuner)
+    if mirror is not None:
+        mirror.push()
     completed = trials[trials["status"] == "COMPLETED"]
     if completed.empty:
         errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])

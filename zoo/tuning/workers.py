@@ -1,14 +1,17 @@
-"""Distributed search on one machine: Keras Tuner's chief and workers, supervised.
+"""Distributed search on one machine: Keras Tuner's oracle served to supervised workers.
 
-``run(spec, workers)`` starts a chief process (the oracle, serving on 127.0.0.1) and
-``workers`` worker processes, each running ``zoo.tune`` with the same arguments
-(``python -m zoo.tuning.workers SPEC``) under Keras Tuner's environment variables
+``run(tuner, spec, workers)`` serves the tuner's oracle (Keras Tuner's gRPC service,
+on 127.0.0.1) from a thread of the calling process and starts ``workers`` worker
+processes, each running ``zoo.tune`` with the same arguments (``python -m
+zoo.tuning.workers SPEC``) under Keras Tuner's environment variables
 (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``). The
 supervisor restarts a worker that dies under the same tuner id (the oracle hands it
-its unfinished trial again), restarts a worker that exits after its share of trials
-(``trials_per_process``, which bounds memory), and stops everything once the chief
-has seen every worker finish. On a cluster, set those three variables on each node
-and run the same ``zoo tune`` command there instead (no ``--workers``).
+its unfinished trial again) and a worker that exits after its share of trials
+(``trials_per_process``), and returns once the oracle has seen every worker finish.
+Serving from the caller saves a process start (TensorFlow's import) and the reload of
+the finished search. On a cluster, set those three variables on each node (the chief
+with ``KERASTUNER_TUNER_ID=chief``) and run the same ``zoo tune`` command there
+instead (no ``--workers``): the chief then runs :func:`serve`.
 
 ``serve(tuner)`` is the chief: Keras Tuner's own oracle service, polled every half
 second rather than every 20 s, writing ``trials.csv`` as trials end.
@@ -18,9 +21,9 @@ from __future__ import annotations
 
 import ast
 import os
-import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -32,33 +35,38 @@ RECYCLE_CODE = 75  # a worker that ran its share of trials (EX_TEMPFAIL)
 MAX_RESTARTS = 3
 
 
-def _wait_for_port(port: int, chief: subprocess.Popen, seconds: float = 120.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if chief.poll() is not None:
-            raise RuntimeError(f"zoo tune: the chief exited with code {chief.returncode}")
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"zoo tune: the chief did not serve on port {port} in {seconds:.0f} s")
+def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
+    """Serve `tuner`'s oracle from this process to `workers` supervised worker processes.
 
-
-def run(spec: dict[str, Any], workers: int) -> None:
-    """Run a search as a chief and `workers` supervised worker processes.
+    Returns when the search is done; `tuner`'s oracle then holds every trial.
 
     Raises:
-        RuntimeError: when the chief fails or a worker keeps dying.
+        RuntimeError: when serving fails or a worker keeps dying.
     """
     workers = v.check_int("workers", workers, minimum=1)
     folder = Path(spec["directory"]) / spec["project_name"]
     folder.mkdir(parents=True, exist_ok=True)
     spec_file = folder / "zoo_search.txt"
     spec_file.write_text(repr(spec))
+    tuner.tuner_id = "chief"  # as a cluster's chief: the workers are tuner0, tuner1, ...
     port = _free_ports(1)[0]
+    stop, ready, failure = threading.Event(), threading.Event(), []
+
+    def chief() -> None:
+        try:
+            serve(tuner, address=f"127.0.0.1:{port}", stop=stop, ready=ready)
+        except BaseException as error:  # handed to the supervising thread
+            failure.append(error)
+            ready.set()
+
+    server = threading.Thread(target=chief, name="zoo-tune-chief", daemon=True)
+    server.start()
+    ready.wait()
+    if failure:
+        raise RuntimeError(f"zoo tune: could not serve the oracle: {failure[0]}") from failure[0]
     threads = str(max(1, (os.cpu_count() or 1) // workers))  # share the cores, not fight
     base = {
+        "TF_CPP_MIN_LOG_LEVEL": "2",
         "TF_NUM_INTRAOP_THREADS": threads,
         "TF_NUM_INTEROP_THREADS": "1" if workers > 1 else threads,
         **os.environ,
@@ -79,13 +87,11 @@ def run(spec: dict[str, Any], workers: int) -> None:
         _stream(process, f"[{tuner_id}] ")
         return process
 
-    chief = start("chief")
     running: dict[str, subprocess.Popen] = {}
     try:
-        _wait_for_port(port, chief)
         running = {f"tuner{i}": start(f"tuner{i}") for i in range(workers)}
         restarts = dict.fromkeys(running, 0)
-        while chief.poll() is None:
+        while server.is_alive():
             for tuner_id, process in list(running.items()):
                 code = process.poll()
                 if code is None or code == 0:
@@ -103,15 +109,28 @@ def run(spec: dict[str, Any], workers: int) -> None:
                         flush=True,
                     )
                 running[tuner_id] = start(tuner_id)
-            time.sleep(0.2)
-        if chief.returncode != 0:
-            raise RuntimeError(f"zoo tune: the chief exited with code {chief.returncode}")
+            server.join(timeout=0.2)
+        if failure:
+            raise RuntimeError(f"zoo tune: serving the oracle failed: {failure[0]}") from failure[0]
     finally:
-        _stop_processes([chief, *running.values()], grace=10.0)
+        stop.set()
+        _stop_processes(list(running.values()), grace=10.0)
+        server.join(timeout=30.0)
 
 
-def serve(tuner: Any, poll: float = 0.5) -> None:
-    """Serve the tuner's oracle to the workers until the search is done."""
+def serve(
+    tuner: Any,
+    poll: float = 0.5,
+    *,
+    address: str | None = None,
+    stop: threading.Event | None = None,
+    ready: threading.Event | None = None,
+) -> None:
+    """Serve the tuner's oracle to the workers until the search is done (or `stop`).
+
+    `address` defaults to ``$KERASTUNER_ORACLE_IP:$KERASTUNER_ORACLE_PORT`` (a
+    cluster's chief); `ready` is set once the server listens.
+    """
     from concurrent import futures
 
     import grpc
@@ -121,16 +140,20 @@ def serve(tuner: Any, poll: float = 0.5) -> None:
     from zoo.tuning.search import write_trials
 
     tuner.save()
-    tuner.oracle.verbose = 0  # the workers report their trials
+    verbose, tuner.oracle.verbose = tuner.oracle.verbose, 0  # the workers report trials
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = OracleServicer(tuner.oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
-    server.add_insecure_port(address)
+    if address is None:
+        address = f"{os.environ['KERASTUNER_ORACLE_IP']}:{os.environ['KERASTUNER_ORACLE_PORT']}"
+    if not server.add_insecure_port(address):
+        raise RuntimeError(f"zoo tune: cannot listen on {address}")
     server.start()
+    if ready is not None:
+        ready.set()
     ended = -1
     try:
-        while True:
+        while not (stop is not None and stop.is_set()):
             time.sleep(poll)
             finished = sum(
                 str(t.status) not in ("RUNNING", "IDLE") for t in tuner.oracle.trials.values()
@@ -138,14 +161,19 @@ def serve(tuner: Any, poll: float = 0.5) -> None:
             if finished != ended:
                 ended = finished
                 write_trials(tuner)
+                if tuner.zoo_mirror is not None:
+                    tuner.zoo_mirror.push()
             if servicer.stop_triggered and exit_chief(tuner.oracle):
                 break
     finally:
+        server.stop(grace=1.0)
         # Keras Tuner saves the oracle before it drops an ended trial from the
         # ongoing ones; save again so that a reload does not run the last trial twice.
         tuner.oracle.save()
+        tuner.oracle.verbose = verbose
         write_trials(tuner)
-        server.stop(grace=1.0)
+        if tuner.zoo_mirror is not None:
+            tuner.zoo_mirror.push()
 
 
 def main(argv: list[str] | None = None) -> int:
