@@ -582,9 +582,7 @@ def tune(
         options.update(max_epochs=epochs, factor=3)
     else:
         options["max_trials"] = max_trials
-    if workers and overwrite:
-        shutil.rmtree(root / project_name, ignore_errors=True)
-    tuner = tuner_class(**options)
+    tuner = tuner_class(**options)  # overwrite=True empties the project folder here
     tuner.zoo_verbose = verbose
     tuner.zoo_direction = direction
     tuner.zoo_seed = seed
