@@ -27,8 +27,11 @@ def make_inputs(model: keras.Model, batch: int = BATCH, seed: int = 0) -> np.nda
     spec = model.inputs[0]
     shape = [batch] + [d if d is not None else 7 for d in spec.shape[1:]]
     if "int" in str(spec.dtype):
-        embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
-        vocab = embeddings[0].input_dim
+        vocab = next(
+            getattr(layer, "vocab_size", None) or layer.input_dim
+            for layer in model.layers
+            if isinstance(layer, keras.layers.Embedding) or hasattr(layer, "vocab_size")
+        )
         ids = rng.integers(1, vocab, size=shape)
         ids[:, -2:] = 0  # trailing padding, which must be masked
         return ids.astype("int32")
@@ -44,7 +47,8 @@ def make_targets(model: keras.Model, outputs: np.ndarray, task: str, seed: int =
     if units == 1:
         return rng.integers(0, 2, size=outputs.shape).astype("float32"), "binary_crossentropy"
     labels = rng.integers(0, units, size=outputs.shape[:-1]).astype("int32")
-    return labels, "sparse_categorical_crossentropy"
+    logits = zoo.training.outputs_logits(model)
+    return labels, keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
 
 
 def _close(a, b, atol=1e-5):
@@ -83,10 +87,10 @@ def check_architecture(name: str, tmp_path, **overrides):
 
     y, loss = make_targets(model, y_call, task)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=loss)
-    before = model.evaluate(x, y, verbose=0)
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     batches = tf.data.Dataset.from_tensors((x, y)).repeat()
     history = model.fit(batches, steps_per_epoch=1, epochs=15, verbose=0).history["loss"]
-    after = model.evaluate(x, y, verbose=0)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     assert np.all(np.isfinite(history)) and np.isfinite(after)
     assert after < before, f"training did not lower the loss: {before} -> {after}"
     return model

@@ -196,6 +196,8 @@ def outputs_logits(model: keras.Model) -> bool:
         layer = model.outputs[0]._keras_history[0]
     except (AttributeError, IndexError, TypeError, ValueError):
         return False
+    if getattr(layer, "produces_logits", False):  # a tied output embedding, say
+        return True
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", None) == "linear"
 

@@ -1,0 +1,128 @@
+import keras
+import numpy as np
+import pytest
+from architecture_checks import check_architecture, check_bad_arguments
+
+import zoo
+from zoo._validation import ArgumentValueError
+
+
+def test_transformer_tiny(tmp_path):
+    check_architecture("transformer_tiny", tmp_path)
+
+
+def test_vit_tiny(tmp_path):
+    model = check_architecture("vit_tiny", tmp_path)
+    assert model.get_layer("patch_embedding").output.shape == (None, 65, 32)  # 8x8 + class
+
+
+def test_gpt_tiny(tmp_path):
+    model = check_architecture("gpt_tiny", tmp_path)
+    assert model.output_shape == (None, None, 64)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("transformer_imdb", 653_566),  # the Keras example's model.summary()
+        ("vit_b16", 86_567_656),  # Google's / timm's ViT-B/16 with 1000 classes
+        ("gpt2_small", 124_439_808),  # Hugging Face's gpt2 (tied embeddings)
+    ],
+)
+def test_reference_parameter_counts(name, params):
+    assert zoo.count_params(name)["total"] == params
+
+
+def test_padding_is_ignored_by_attention_and_pooling():
+    keras.utils.set_random_seed(0)
+    model = zoo.build("transformer_tiny", num_classes=None, dropout=0.0)
+    ids = np.array([[5, 9, 3, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]], "int32")
+    before = keras.ops.convert_to_numpy(model(ids))
+    # Change what the padded positions look like; with masking the output cannot move.
+    positions = model.get_layer("embedding").positions
+    table = keras.ops.convert_to_numpy(positions.embeddings).copy()
+    table[4:] = np.random.default_rng(1).normal(size=table[4:].shape)
+    positions.embeddings.assign(table)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(ids)), before, atol=1e-5)
+    ids[0, 5] = 11  # a real token where padding was: now it must move
+    assert not np.allclose(keras.ops.convert_to_numpy(model(ids)), before, atol=1e-4)
+
+
+def test_gpt_is_causal():
+    model = zoo.build("gpt_tiny")
+    ids = np.array([[1, 2, 3, 4, 5, 6]], "int32")
+    changed = ids.copy()
+    changed[0, -1] = 9
+    a, b = (keras.ops.convert_to_numpy(model(x)) for x in (ids, changed))
+    np.testing.assert_allclose(a[:, :-1], b[:, :-1], atol=1e-5)  # the past ignores the future
+    assert not np.allclose(a[:, -1], b[:, -1])
+
+
+TEXT = "the zoo opens at nine. "
+
+
+def test_gpt_learns_a_repeated_text_and_greedy_generation_reproduces_it(tmp_path):
+    keras.utils.set_random_seed(0)
+    symbols = sorted(set(TEXT))
+    encode = {c: i + 1 for i, c in enumerate(symbols)}
+    stream = np.array([encode[c] for c in TEXT * 40], "int32")
+    # Windows as long as the context (32), so every position is trained.
+    windows = np.stack([stream[i : i + 32] for i in range(0, len(stream) - 32, 2)])
+    model = zoo.build("gpt_tiny")
+    model.compile(optimizer=keras.optimizers.AdamW(3e-3))  # the loss defaults
+    history = model.fit(windows, batch_size=32, epochs=15, verbose=0).history
+    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    prompt = np.array([encode[c] for c in "the zoo "], "int32")
+    out = model.generate(prompt, max_new_tokens=24, temperature=0)
+    decode = {i: c for c, i in encode.items()}
+    text = "".join(decode[i] for i in out)
+    assert text == (TEXT * 3)[: len(text)], text
+    # Sampling is seeded; the model round-trips with the same samples.
+    a = model.generate(prompt, 10, temperature=1.0, top_k=3, seed=7)
+    np.testing.assert_array_equal(a, model.generate(prompt, 10, temperature=1.0, top_k=3, seed=7))
+    model.save(tmp_path / "gpt.keras")
+    loaded = keras.saving.load_model(tmp_path / "gpt.keras")
+    np.testing.assert_array_equal(loaded.generate(prompt, 10, temperature=1.0, top_k=3, seed=7), a)
+    batch = model.generate(np.stack([prompt, prompt]), 4, temperature=0)
+    assert batch.shape == (2, len(prompt) + 4)
+
+
+def test_gpt_generate_checks_its_arguments():
+    model = zoo.build("gpt_tiny")
+    for bad in ([], [[1, 2], [3]], [1, 64], [-1], [0.5]):
+        with pytest.raises(ArgumentValueError, match="prompt_ids"):
+            model.generate(bad)
+    with pytest.raises(ArgumentValueError, match="temperature"):
+        model.generate([1], temperature=-1.0)
+    with pytest.raises(ArgumentValueError, match="top_k"):
+        model.generate([1], top_k=65)
+    assert model.generate([1, 2], max_new_tokens=0).tolist() == [1, 2]
+
+
+def test_transformer_bad_arguments():
+    check_bad_arguments(
+        "transformer_tiny",
+        [
+            ({"num_heads": 3}, "value", "num_heads must divide width"),
+            ({"vocab_size": 1}, "value", "vocab_size"),
+            ({"pooling": "cls"}, "value", "'avg', 'max'"),
+            ({"input_shape": (16, 4)}, "value", "input_shape"),
+            ({"head_units": (0,)}, "value", "head_units"),
+        ],
+    )
+    check_bad_arguments(
+        "vit_tiny",
+        [
+            ({"patch_size": 5}, "value", "patch_size must divide"),
+            ({"num_heads": 5}, "value", "num_heads must divide width"),
+            ({"mlp_dim": 0}, "value", "mlp_dim"),
+        ],
+    )
+    check_bad_arguments(
+        "gpt_tiny",
+        [
+            ({"num_heads": 3}, "value", "num_heads must divide width"),
+            ({"max_length": 0}, "value", "max_length"),
+            ({"dropout": 1.5}, "value", "dropout"),
+        ],
+    )
