@@ -1,0 +1,297 @@
+"""Generative adversarial networks: DCGAN and its class-conditional variant.
+
+References: Goodfellow et al., "Generative adversarial nets", NeurIPS 2014 (the
+non-saturating generator loss); Radford, Metz and Chintala, "Unsupervised
+representation learning with deep convolutional generative adversarial networks",
+ICLR 2016 (DCGAN: transposed convolutions, batch norm, ReLU/LeakyReLU, tanh output,
+Adam(2e-4, beta_1=0.5), N(0, 0.02) weights); Mirza and Osindero, "Conditional
+generative adversarial nets", 2014 (labels given to both networks). ``dcgan_64``
+follows the PyTorch DCGAN tutorial (latent 100, 64 base filters): 3,576,704 generator
+and 2,765,568 discriminator parameters.
+
+A GAN is a ``keras.Model`` holding ``generator`` and ``discriminator`` sub-models,
+trained with ``fit(images)`` (or ``fit(images, labels)`` when conditional) by a
+``train_step`` with one optimizer per network; ``generate(n, seed)`` samples images
+in [-1, 1].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo import _validation as v
+from zoo.registry import Preset, register
+
+_INIT = keras.initializers.RandomNormal(stddev=0.02)
+# DCGAN's 4x4 stride-2 convolutions (transposed in the generator), no bias, N(0, 0.02).
+_STRIDE_2 = {
+    "kernel_size": 4,
+    "strides": 2,
+    "padding": "same",
+    "use_bias": False,
+    "kernel_initializer": _INIT,
+}
+
+
+def _sizes(image_size: int) -> int:
+    """The number of stride-2 layers from 4x4 to `image_size` (a power of 2, >= 8)."""
+    steps = math.log2(image_size / 4) if image_size >= 8 else 0
+    if image_size < 8 or steps != int(steps):
+        raise v.ArgumentValueError(
+            "The generator grows 4x4 maps by doubling, so the image side must be 4 times a "
+            f"power of 2 (8, 16, 32, 64, ...). Received: image size {image_size}"
+        )
+    return int(steps)
+
+
+def _generator(latent_dim, image_shape, filters, num_classes):
+    steps = _sizes(image_shape[0])
+    noise = keras.Input(shape=(latent_dim,), name="noise")
+    inputs, x = [noise], noise
+    if num_classes:
+        label = keras.Input(shape=(), dtype="int32", name="label")
+        inputs.append(label)
+        embedded = keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(label)
+        x = keras.layers.Multiply(name="condition")([x, embedded])
+    x = keras.layers.Reshape((1, 1, latent_dim), name="to_map")(x)
+    width = filters * 2 ** (steps - 1)
+    x = keras.layers.Conv2DTranspose(
+        width, 4, padding="valid", use_bias=False, kernel_initializer=_INIT, name="project"
+    )(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="project_bn")(x)
+    x = keras.layers.ReLU(name="project_relu")(x)
+    for i in range(1, steps):
+        width //= 2
+        x = keras.layers.Conv2DTranspose(width, name=f"up_{i}", **_STRIDE_2)(x)
+        x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"up_{i}_bn")(x)
+        x = keras.layers.ReLU(name=f"up_{i}_relu")(x)
+    images = keras.layers.Conv2DTranspose(
+        image_shape[-1], activation="tanh", dtype="float32", name="images", **_STRIDE_2
+    )(x)
+    return keras.Model(inputs if num_classes else noise, images, name="generator")
+
+
+def _discriminator(image_shape, filters, num_classes):
+    steps = _sizes(image_shape[0])
+    images = keras.Input(shape=image_shape, name="images")
+    inputs, x = [images], images
+    if num_classes:
+        label = keras.Input(shape=(), dtype="int32", name="label")
+        inputs.append(label)
+        size = image_shape[0] * image_shape[1]
+        plane = keras.layers.Embedding(num_classes, size, name="label_embedding")(label)
+        plane = keras.layers.Reshape((*image_shape[:2], 1), name="label_plane")(plane)
+        x = keras.layers.Concatenate(name="condition")([x, plane])
+    width = filters
+    for i in range(1, steps + 1):
+        x = keras.layers.Conv2D(width, name=f"down_{i}", **_STRIDE_2)(x)
+        if i > 1:
+            x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"down_{i}_bn")(x)
+        x = keras.layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
+        width *= 2
+    x = keras.layers.Conv2D(
+        1,
+        4,
+        padding="valid",
+        use_bias=False,
+        kernel_initializer=_INIT,
+        dtype="float32",
+        name="score",
+    )(x)
+    logits = keras.layers.Flatten(name="logit")(x)
+    return keras.Model(inputs if num_classes else images, logits, name="discriminator")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GAN(keras.Model):
+    """A DCGAN: generator and discriminator trained against each other.
+
+    ``compile()`` defaults to the DCGAN paper's Adam(2e-4, beta_1=0.5) for each
+    network; ``fit(images)`` takes images scaled to [-1, 1] (``fit(images, labels)``
+    when conditional) and reports ``d_loss`` and ``g_loss`` (the non-saturating
+    generator loss). Build it with ``zoo.build("dcgan", ...)``.
+    """
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] = (64, 64, 3),
+        latent_dim: int = 100,
+        filters: int = 64,
+        num_classes: int | None = None,
+        name: str = "dcgan",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.image_shape = tuple(image_shape)
+        self.latent_dim = latent_dim
+        self.filters = filters
+        self.num_classes = num_classes
+        self.generator = _generator(latent_dim, self.image_shape, filters, num_classes)
+        self.discriminator = _discriminator(self.image_shape, filters, num_classes)
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.seed_generator = keras.random.SeedGenerator(0)
+        self.built = True  # both networks are built functional models
+
+    def call(self, inputs, training=None):
+        """Noise (and labels when conditional) -> images."""
+        return self.generator(inputs, training=training)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "image_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "filters": self.filters,
+            "num_classes": self.num_classes,
+        }
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def compile(self, d_optimizer: Any = "auto", g_optimizer: Any = "auto", **kwargs: Any):
+        """Set one optimizer per network (``"auto"``: Adam(2e-4, beta_1=0.5))."""
+
+        def adam():
+            return keras.optimizers.Adam(2e-4, beta_1=0.5)
+
+        self.d_optimizer = adam() if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
+        self.g_optimizer = adam() if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+        super().compile(**kwargs)
+
+    def get_compile_config(self) -> dict[str, Any]:
+        if not hasattr(self, "d_optimizer"):
+            return {}
+        return {
+            "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+            "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+        }
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        self.compile(
+            d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+            g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+        )
+
+    def _conditioned(self, network, x, labels, training):
+        return network([x, labels] if self.num_classes else x, training=training)
+
+    def train_step(self, data):
+        import tensorflow as tf  # a GAN step updates two networks; written for the TF backend
+
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.num_classes and labels is None:
+            raise ValueError("A conditional GAN trains on (images, labels) pairs.")
+        batch = ops.shape(images)[0]
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            fake = self._conditioned(self.generator, noise, labels, True)
+            real_logits = self._conditioned(self.discriminator, images, labels, True)
+            fake_logits = self._conditioned(self.discriminator, fake, labels, True)
+            d_loss = bce(ops.ones_like(real_logits), real_logits) + bce(
+                ops.zeros_like(fake_logits), fake_logits
+            )
+        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+        self.d_optimizer.apply_gradients(
+            zip(grads, self.discriminator.trainable_variables, strict=True)
+        )
+        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            fake = self._conditioned(self.generator, noise, labels, True)
+            fake_logits = self._conditioned(self.discriminator, fake, labels, True)
+            g_loss = bce(ops.ones_like(fake_logits), fake_logits)  # non-saturating
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(
+            zip(grads, self.generator.trainable_variables, strict=True)
+        )
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {m.name: m.result() for m in self.metrics}
+
+    def generate(self, n: int, seed: int | None = None, labels: Any = None) -> np.ndarray:
+        """Sample `n` images in [-1, 1] (seeded); `labels` (n class ids) if conditional."""
+        n = v.check_int("n", n, minimum=1)
+        seed = v.check_int("seed", seed, minimum=0, allow_none=True)
+        noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
+        if self.num_classes:
+            if labels is None:
+                raise v.invalid("labels", f"{n} class ids for a conditional GAN", labels)
+            labels = np.asarray(labels, "int32").reshape(-1)
+            if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
+                raise v.invalid("labels", f"{n} class ids in [0, {self.num_classes})", labels)
+            return self.generator.predict([noise, labels], verbose=0)
+        return self.generator.predict(noise, verbose=0)
+
+
+PRESETS = {
+    "dcgan_tiny": Preset(
+        "A small DCGAN for tests (8x8 grey images, latent 16, 8 base filters).",
+        {"image_shape": (8, 8, 1), "latent_dim": 16, "filters": 8},
+    ),
+    "dcgan_64": Preset(
+        "DCGAN (Radford et al.) as the PyTorch tutorial: 64x64x3, latent 100, 64 filters.",
+        {"image_shape": (64, 64, 3), "latent_dim": 100, "filters": 64},
+    ),
+    "dcgan_mnist": Preset(
+        "A class-conditional DCGAN for 32x32 grey digits (10 classes).",
+        {"image_shape": (32, 32, 1), "latent_dim": 64, "filters": 32, "num_classes": 10},
+    ),
+}
+
+SEARCH_SPACE = {"latent_dim": [32, 64, 100], "filters": [16, 32, 64]}
+
+
+@register(
+    "dcgan",
+    task="image generation",
+    description="DCGAN: transposed-conv generator, conv discriminator, generate(n, seed).",
+    presets=PRESETS,
+    search_space=SEARCH_SPACE,
+)
+def dcgan(
+    image_shape: tuple[int, int, int] = (64, 64, 3),
+    *,
+    latent_dim: int = 100,
+    filters: int = 64,
+    num_classes: int | None = None,
+    name: str = "dcgan",
+) -> GAN:
+    """Build a DCGAN (class-conditional with `num_classes`).
+
+    Args:
+        image_shape: (side, side, channels); the side must be 4 times a power of 2.
+        latent_dim: size of the noise vector.
+        filters: the discriminator's first width and the generator's last (doubling
+            per layer as in the paper).
+        num_classes: None for an unconditional GAN; else labels condition both nets.
+        name: model name.
+
+    Returns:
+        An uncompiled :class:`GAN`.
+
+    Raises:
+        ValueError: a latent size or filters below 1, a non-square image or a side the
+            generator cannot produce. TypeError: wrong types.
+
+    Example:
+        >>> gan = zoo.build("dcgan_tiny")
+        >>> gan.compile(); gan.fit(images, epochs=5); gan.generate(16, seed=0)
+    """
+    shape = v.check_shape("image_shape", image_shape, ndim=3)
+    if shape[0] != shape[1]:
+        raise v.invalid("image_shape", "a square image (height == width)", image_shape)
+    _sizes(shape[0])
+    latent_dim = v.check_int("latent_dim", latent_dim, minimum=1)
+    filters = v.check_int("filters", filters, minimum=1)
+    num_classes = v.check_int("num_classes", num_classes, minimum=2, allow_none=True)
+    v.check_name("name", name)
+    return GAN(shape, latent_dim, filters, num_classes, name=name)
