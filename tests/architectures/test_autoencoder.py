@@ -67,6 +67,7 @@ def test_vae_reports_its_kl_term_samples_and_round_trips(digits, tmp_path):
     np.testing.assert_allclose(
         loaded.reconstruct(digits[1][:5]), model.reconstruct(digits[1][:5]), atol=1e-6
     )
+    assert "kl_loss" in loaded.fit(digits[0][:64], epochs=1, verbose=0).history  # compiled
 
 
 def test_autoencoder_bad_arguments():

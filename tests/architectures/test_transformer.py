@@ -83,6 +83,7 @@ def test_gpt_learns_a_repeated_text_and_greedy_generation_reproduces_it(tmp_path
     model.save(tmp_path / "gpt.keras")
     loaded = keras.saving.load_model(tmp_path / "gpt.keras")
     np.testing.assert_array_equal(loaded.generate(prompt, 10, temperature=1.0, top_k=3, seed=7), a)
+    assert np.isfinite(loaded.fit(windows[:8], epochs=1, verbose=0).history["loss"]).all()
     batch = model.generate(np.stack([prompt, prompt]), 4, temperature=0)
     assert batch.shape == (2, len(prompt) + 4)
 

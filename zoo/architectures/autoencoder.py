@@ -22,6 +22,7 @@ import numpy as np
 from keras import ops
 
 from zoo import _validation as v
+from zoo.architectures import _common
 from zoo.registry import Preset, register
 
 KINDS = ("dense", "conv")
@@ -134,7 +135,7 @@ def _decoder(shape, kind, units, filters, latent_dim, output_activation, dtype):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class Autoencoder(keras.Model):
+class Autoencoder(_common.CompiledOnLoad, keras.Model):
     """An encoder and a decoder trained to reproduce their input.
 
     ``noise`` > 0 makes it a denoising autoencoder: Gaussian noise of that standard

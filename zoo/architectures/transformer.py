@@ -367,7 +367,7 @@ GPT_SPACE = {
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GPT(keras.Model):
+class GPT(_common.CompiledOnLoad, keras.Model):
     """A decoder-only language model: token ids (batch, length) -> next-token logits.
 
     A functional model (token and position embeddings, causal pre-norm blocks, a
