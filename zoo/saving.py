@@ -196,8 +196,9 @@ def save(
                 "total": int(model.count_params()),
                 "trainable": int(sum(np.prod(w.shape) for w in model.trainable_weights)),
             },
-            "input_shape": to_jsonable(model.input_shape),
-            "output_shape": to_jsonable(model.output_shape),
+            # None for subclassed models (a GAN, a diffusion model), which have neither.
+            "input_shape": to_jsonable(getattr(model, "input_shape", None)),
+            "output_shape": to_jsonable(getattr(model, "output_shape", None)),
             "model_file": MODEL_FILE,
             "sha256": _sha256(tmp / MODEL_FILE),
             **{k: to_jsonable(value) for k, value in card.items()},

@@ -431,6 +431,8 @@ def train(
         epoch_numbers = list(range(len(history["loss"])))
     else:
         monitor = "val_loss" if val_ds is not None else "loss"
+        # A GAN has no single loss (d_loss, g_loss): keep its last epoch, never stop early.
+        has_loss = "loss" in [metric.name for metric in model.metrics]
         used = [
             timer,
             keras.callbacks.TerminateOnNaN(),
@@ -438,12 +440,12 @@ def train(
             keras.callbacks.ModelCheckpoint(
                 str(run_dir / "best.weights.h5"),
                 monitor=monitor,
-                save_best_only=True,
+                save_best_only=has_loss,
                 save_weights_only=True,
             ),
             keras.callbacks.BackupAndRestore(str(backup_dir)),
         ]
-        if early_stopping:
+        if early_stopping and has_loss:
             used.append(
                 keras.callbacks.EarlyStopping(
                     monitor=monitor, patience=early_stopping, restore_best_weights=True

@@ -86,3 +86,9 @@ def test_autoencoder_bad_arguments():
         [({"input_shape": (10, 10, 1)}, "value", "multiples of 4")],
     )
     check_bad_arguments("vae_tiny", [({"beta": -1.0}, "value", "beta")])
+
+
+def test_zoo_train_fits_a_vae_on_its_reconstruction_objective(tmp_path):
+    result = zoo.train("vae_tiny", "digits", task="autoencoder", epochs=2, output=tmp_path)
+    assert {"loss", "mae", "kl_loss"} <= set(result.metrics)
+    assert zoo.load(result.path).sample(2, seed=0).shape == (2, 8, 8, 1)

@@ -45,7 +45,7 @@ def test_diffusion_bad_arguments():
     check_bad_arguments(
         "diffusion_tiny",
         [
-            ({"image_shape": (9, 9, 1)}, "value", "multiples of 2"),
+            ({"input_shape": (9, 9, 1)}, "value", "multiples of 2"),
             ({"widths": ()}, "value", "widths"),
             ({"timesteps": 1}, "value", "timesteps"),
             ({"beta_end": 2.0}, "value", "beta_end"),
@@ -54,3 +54,9 @@ def test_diffusion_bad_arguments():
     )
     with pytest.raises(zoo._validation.ArgumentValueError, match="steps"):
         zoo.build("diffusion_tiny").generate(2, steps=101)
+
+
+def test_zoo_train_fits_a_diffusion_model(tmp_path):
+    result = zoo.train("diffusion_tiny", "digits", task="generative", epochs=1, output=tmp_path)
+    assert np.isfinite(result.metrics["loss"])
+    assert zoo.load(result.path).generate(2, steps=3, seed=0).shape == (2, 8, 8, 1)

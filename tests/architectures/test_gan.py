@@ -70,8 +70,8 @@ def test_gan_bad_arguments():
     check_bad_arguments(
         "dcgan_tiny",
         [
-            ({"image_shape": (12, 12, 1)}, "value", "4 times a power of 2"),
-            ({"image_shape": (8, 16, 1)}, "value", "square"),
+            ({"input_shape": (12, 12, 1)}, "value", "4 times a power of 2"),
+            ({"input_shape": (8, 16, 1)}, "value", "square"),
             ({"latent_dim": 0}, "value", "latent_dim"),
             ({"filters": 0}, "value", "filters"),
             ({"num_classes": 1}, "value", "num_classes"),
@@ -79,3 +79,10 @@ def test_gan_bad_arguments():
     )
     with pytest.raises(ArgumentValueError, match="n"):
         zoo.build("dcgan_tiny").generate(0)
+
+
+def test_zoo_train_fits_a_gan_through_its_own_losses(tmp_path):
+    # Labelled data gives a class-conditional GAN (num_classes=None for an unconditional one).
+    result = zoo.train("dcgan_tiny", "digits", task="generative", epochs=1, output=tmp_path / "g")
+    assert {"d_loss", "g_loss"} <= set(result.metrics) and result.model.num_classes == 10
+    assert zoo.load(result.path).generate(2, seed=0, labels=[3, 4]).shape == (2, 8, 8, 1)

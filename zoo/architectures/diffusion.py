@@ -109,7 +109,7 @@ class Diffusion(_common.CompiledOnLoad, keras.Model):
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (8, 8, 1),
+        input_shape: tuple[int, int, int] = (8, 8, 1),
         widths: tuple[int, ...] = (32, 64),
         timesteps: int = 200,
         beta_start: float = 1e-4,
@@ -119,7 +119,7 @@ class Diffusion(_common.CompiledOnLoad, keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.image_shape = tuple(image_shape)
+        self.image_shape = tuple(input_shape)
         self.widths = tuple(widths)
         self.timesteps = timesteps
         self.beta_start, self.beta_end = beta_start, beta_end
@@ -133,7 +133,7 @@ class Diffusion(_common.CompiledOnLoad, keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "image_shape": self.image_shape,
+            "input_shape": self.image_shape,
             "widths": self.widths,
             "timesteps": self.timesteps,
             "beta_start": self.beta_start,
@@ -190,11 +190,11 @@ class Diffusion(_common.CompiledOnLoad, keras.Model):
 PRESETS = {
     "diffusion_tiny": Preset(
         "A small DDPM for tests (8x8 grey images, widths 16-32, 100 timesteps).",
-        {"image_shape": (8, 8, 1), "widths": (16, 32), "timesteps": 100},
+        {"input_shape": (8, 8, 1), "widths": (16, 32), "timesteps": 100},
     ),
     "diffusion_mnist": Preset(
         "A DDPM for 28x28 grey images (widths 32-64-128, 1,000 timesteps as Ho et al.).",
-        {"image_shape": (28, 28, 1), "widths": (32, 64, 128), "timesteps": 1000},
+        {"input_shape": (28, 28, 1), "widths": (32, 64, 128), "timesteps": 1000},
     ),
 }
 
@@ -209,7 +209,7 @@ SEARCH_SPACE = {"widths": [(16, 32), (32, 64)], "learning_rate": [1e-4, 3e-4, 1e
     search_space=SEARCH_SPACE,
 )
 def diffusion(
-    image_shape: tuple[int, int, int] = (28, 28, 1),
+    input_shape: tuple[int, int, int] = (28, 28, 1),
     *,
     widths: tuple[int, ...] = (32, 64, 128),
     timesteps: int = 1000,
@@ -221,7 +221,7 @@ def diffusion(
     """Build a denoising diffusion model.
 
     Args:
-        image_shape: (height, width, channels); both sides must be multiples of
+        input_shape: (height, width, channels); both sides must be multiples of
             ``2 ** (len(widths) - 1)`` (the U-Net halves them per level).
         widths: channels per U-Net level.
         timesteps: T, the number of noising steps.
@@ -241,13 +241,13 @@ def diffusion(
         >>> model = zoo.build("diffusion_tiny")
         >>> model.compile(); model.fit(images, epochs=20); model.generate(16, seed=0)
     """
-    shape = v.check_shape("image_shape", image_shape, ndim=3)
+    shape = v.check_shape("input_shape", input_shape, ndim=3)
     widths = v.check_int_sequence("widths", widths, min_length=1)
     factor = 2 ** (len(widths) - 1)
     if shape[0] % factor or shape[1] % factor:
         raise v.ArgumentValueError(
             f"The U-Net halves the image {len(widths) - 1} times, so its height and width "
-            f"must be multiples of {factor}. Received: image_shape={shape}"
+            f"must be multiples of {factor}. Received: input_shape={shape}"
         )
     timesteps = v.check_int("timesteps", timesteps, minimum=2)
     beta_start = v.check_float("beta_start", beta_start, minimum=1e-8, maximum=1.0)

@@ -119,7 +119,7 @@ class GAN(keras.Model):
 
     def __init__(
         self,
-        image_shape: tuple[int, int, int] = (64, 64, 3),
+        input_shape: tuple[int, int, int] = (64, 64, 3),
         latent_dim: int = 100,
         filters: int = 64,
         num_classes: int | None = None,
@@ -127,7 +127,7 @@ class GAN(keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, **kwargs)
-        self.image_shape = tuple(image_shape)
+        self.image_shape = tuple(input_shape)
         self.latent_dim = latent_dim
         self.filters = filters
         self.num_classes = num_classes
@@ -145,7 +145,7 @@ class GAN(keras.Model):
     def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "image_shape": self.image_shape,
+            "input_shape": self.image_shape,
             "latent_dim": self.latent_dim,
             "filters": self.filters,
             "num_classes": self.num_classes,
@@ -217,6 +217,23 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in self.metrics}
 
+    def test_step(self, data):
+        """Both losses on held-out images, without updating either network."""
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        noise = keras.random.normal(
+            (ops.shape(images)[0], self.latent_dim), seed=self.seed_generator
+        )
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        fake = self._conditioned(self.generator, noise, labels, False)
+        real_logits = self._conditioned(self.discriminator, images, labels, False)
+        fake_logits = self._conditioned(self.discriminator, fake, labels, False)
+        self.d_loss_tracker.update_state(
+            bce(ops.ones_like(real_logits), real_logits)
+            + bce(ops.zeros_like(fake_logits), fake_logits)
+        )
+        self.g_loss_tracker.update_state(bce(ops.ones_like(fake_logits), fake_logits))
+        return {m.name: m.result() for m in self.metrics}
+
     def generate(self, n: int, seed: int | None = None, labels: Any = None) -> np.ndarray:
         """Sample `n` images in [-1, 1] (seeded); `labels` (n class ids) if conditional."""
         n = v.check_int("n", n, minimum=1)
@@ -235,15 +252,15 @@ class GAN(keras.Model):
 PRESETS = {
     "dcgan_tiny": Preset(
         "A small DCGAN for tests (8x8 grey images, latent 16, 8 base filters).",
-        {"image_shape": (8, 8, 1), "latent_dim": 16, "filters": 8},
+        {"input_shape": (8, 8, 1), "latent_dim": 16, "filters": 8},
     ),
     "dcgan_64": Preset(
         "DCGAN (Radford et al.) as the PyTorch tutorial: 64x64x3, latent 100, 64 filters.",
-        {"image_shape": (64, 64, 3), "latent_dim": 100, "filters": 64},
+        {"input_shape": (64, 64, 3), "latent_dim": 100, "filters": 64},
     ),
     "dcgan_mnist": Preset(
         "A class-conditional DCGAN for 32x32 grey digits (10 classes).",
-        {"image_shape": (32, 32, 1), "latent_dim": 64, "filters": 32, "num_classes": 10},
+        {"input_shape": (32, 32, 1), "latent_dim": 64, "filters": 32, "num_classes": 10},
     ),
 }
 
@@ -258,7 +275,7 @@ SEARCH_SPACE = {"latent_dim": [32, 64, 100], "filters": [16, 32, 64]}
     search_space=SEARCH_SPACE,
 )
 def dcgan(
-    image_shape: tuple[int, int, int] = (64, 64, 3),
+    input_shape: tuple[int, int, int] = (64, 64, 3),
     *,
     latent_dim: int = 100,
     filters: int = 64,
@@ -268,7 +285,7 @@ def dcgan(
     """Build a DCGAN (class-conditional with `num_classes`).
 
     Args:
-        image_shape: (side, side, channels); the side must be 4 times a power of 2.
+        input_shape: (side, side, channels); the side must be 4 times a power of 2.
         latent_dim: size of the noise vector.
         filters: the discriminator's first width and the generator's last (doubling
             per layer as in the paper).
@@ -286,9 +303,9 @@ def dcgan(
         >>> gan = zoo.build("dcgan_tiny")
         >>> gan.compile(); gan.fit(images, epochs=5); gan.generate(16, seed=0)
     """
-    shape = v.check_shape("image_shape", image_shape, ndim=3)
+    shape = v.check_shape("input_shape", input_shape, ndim=3)
     if shape[0] != shape[1]:
-        raise v.invalid("image_shape", "a square image (height == width)", image_shape)
+        raise v.invalid("input_shape", "a square image (height == width)", input_shape)
     _sizes(shape[0])
     latent_dim = v.check_int("latent_dim", latent_dim, minimum=1)
     filters = v.check_int("filters", filters, minimum=1)
