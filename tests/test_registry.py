@@ -98,3 +98,19 @@ def test_count_params_does_not_allocate_weights():
     assert counts["trainable"] == 143_667_240
     model = zoo.build("convnet_tiny")
     assert model.count_params() == zoo.count_params("convnet_tiny")["total"]
+
+
+def test_importing_the_families_draws_no_random_numbers():
+    # A family that makes an unseeded initializer at import shifts Python's random
+    # stream for whoever seeded before the first zoo.build (caught by the mirrored test).
+    import subprocess
+    import sys
+
+    code = "import random, keras; keras.utils.set_random_seed(1); {}print(random.random())"
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", code.format(extra)], capture_output=True, text=True, check=True
+        ).stdout
+        for extra in ("", "import zoo.architectures; ")
+    ]
+    assert outputs[0] == outputs[1]

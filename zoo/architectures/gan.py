@@ -27,15 +27,21 @@ from keras import ops
 from zoo import _validation as v
 from zoo.registry import Preset, register
 
-_INIT = keras.initializers.RandomNormal(stddev=0.02)
-# DCGAN's 4x4 stride-2 convolutions (transposed in the generator), no bias, N(0, 0.02).
-_STRIDE_2 = {
-    "kernel_size": 4,
-    "strides": 2,
-    "padding": "same",
-    "use_bias": False,
-    "kernel_initializer": _INIT,
-}
+
+def _init() -> keras.initializers.Initializer:
+    """DCGAN's N(0, 0.02) weights; made per layer, so importing draws no random seed."""
+    return keras.initializers.RandomNormal(stddev=0.02)
+
+
+def _stride_2() -> dict[str, Any]:
+    """DCGAN's 4x4 stride-2 convolutions (transposed in the generator), without bias."""
+    return {
+        "kernel_size": 4,
+        "strides": 2,
+        "padding": "same",
+        "use_bias": False,
+        "kernel_initializer": _init(),
+    }
 
 
 def _sizes(image_size: int) -> int:
@@ -61,17 +67,17 @@ def _generator(latent_dim, image_shape, filters, num_classes):
     x = keras.layers.Reshape((1, 1, latent_dim), name="to_map")(x)
     width = filters * 2 ** (steps - 1)
     x = keras.layers.Conv2DTranspose(
-        width, 4, padding="valid", use_bias=False, kernel_initializer=_INIT, name="project"
+        width, 4, padding="valid", use_bias=False, kernel_initializer=_init(), name="project"
     )(x)
     x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="project_bn")(x)
     x = keras.layers.ReLU(name="project_relu")(x)
     for i in range(1, steps):
         width //= 2
-        x = keras.layers.Conv2DTranspose(width, name=f"up_{i}", **_STRIDE_2)(x)
+        x = keras.layers.Conv2DTranspose(width, name=f"up_{i}", **_stride_2())(x)
         x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"up_{i}_bn")(x)
         x = keras.layers.ReLU(name=f"up_{i}_relu")(x)
     images = keras.layers.Conv2DTranspose(
-        image_shape[-1], activation="tanh", dtype="float32", name="images", **_STRIDE_2
+        image_shape[-1], activation="tanh", dtype="float32", name="images", **_stride_2()
     )(x)
     return keras.Model(inputs if num_classes else noise, images, name="generator")
 
@@ -89,7 +95,7 @@ def _discriminator(image_shape, filters, num_classes):
         x = keras.layers.Concatenate(name="condition")([x, plane])
     width = filters
     for i in range(1, steps + 1):
-        x = keras.layers.Conv2D(width, name=f"down_{i}", **_STRIDE_2)(x)
+        x = keras.layers.Conv2D(width, name=f"down_{i}", **_stride_2())(x)
         if i > 1:
             x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"down_{i}_bn")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"down_{i}_lrelu")(x)
@@ -99,7 +105,7 @@ def _discriminator(image_shape, filters, num_classes):
         4,
         padding="valid",
         use_bias=False,
-        kernel_initializer=_INIT,
+        kernel_initializer=_init(),
         dtype="float32",
         name="score",
     )(x)
