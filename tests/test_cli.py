@@ -119,6 +119,17 @@ def test_train_and_evaluate_commands(tmp_path, capsys):
     assert "f1_macro" in out and "confusion matrix" in out
 
 
+def test_train_command_takes_the_architectures_task(capsys, tmp_path):
+    common = ["--epochs", "1", "--no-save"]
+    assert cli.main(["train", "gpt_tiny", "--data", "zen", "--sequence-length", "16", *common]) == 0
+    out = capsys.readouterr().out
+    assert "language_modeling" in out and "perplexity" in out and "sample (greedy" in out
+    assert cli.main(["train", "vae_tiny", "--data", "digits", *common]) == 0
+    assert "kl_loss" in capsys.readouterr().out
+    assert cli.main(["train", "mlp_tiny", "--data", "digits", "--task", "captioning"]) == 2
+    assert "'autoencoder', 'language_modeling'" in capsys.readouterr().err
+
+
 def test_train_command_bad_data_is_a_clear_error(capsys):
     assert cli.main(["train", "mlp", "--data", "no_such_source"]) == 2
     err = capsys.readouterr().err

@@ -230,7 +230,7 @@ def test_even_first_batch_gives_every_replica_a_share():
     x = np.arange(23, dtype="float32")
     dataset = tf.data.Dataset.from_tensor_slices((x, x)).batch(11)
     sizes = [len(b[0]) for b in distribute.even_first_batch(dataset, two)]
-    assert sizes == [10, 1, 11, 1]
+    assert sizes == [8, 3, 11, 1]  # every replica gets examples of the first batch
     values = np.concatenate([b[0] for b in distribute.even_first_batch(dataset, two)])
     np.testing.assert_array_equal(values, x)  # nothing lost or reordered
     shuffled = tf.data.Dataset.from_tensor_slices(x).shuffle(23, seed=1).batch(11)
@@ -244,6 +244,11 @@ def test_even_first_batch_gives_every_replica_a_share():
     assert distribute.even_first_batch(None, two) is None
     single = tf.data.Dataset.from_tensor_slices(x[:1]).batch(4)
     assert [len(b) for b in distribute.even_first_batch(single, two)] == [1]
+    three = tf.data.Dataset.from_tensor_slices(x[:3]).batch(4)  # too few to share out
+    assert [len(b) for b in distribute.even_first_batch(three, two)] == [2, 1]
+    four = types.SimpleNamespace(num_replicas_in_sync=4)
+    ten = tf.data.Dataset.from_tensor_slices(x[:10]).batch(16)
+    assert [len(b) for b in distribute.even_first_batch(ten, four)] == [4, 6]
 
 
 UNEVEN = """

@@ -162,7 +162,9 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("name", metavar="ARCH", help="an architecture or preset name")
     _add_data_arguments(train)
     train.add_argument("--epochs", type=int, default=20, help="maximum epochs (default 20)")
-    train.add_argument("--learning-rate", type=float, help="learning rate (default 1e-3)")
+    train.add_argument(
+        "--learning-rate", type=float, help="learning rate (default 1e-3 or the model's own)"
+    )
     train.add_argument("--early-stopping", type=int, default=5, help="patience; 0 disables")
     train.add_argument(
         "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu, multiworker"
@@ -192,7 +194,9 @@ def make_parser() -> argparse.ArgumentParser:
     tune.add_argument("--algorithm", default="random", help="random, grid, bayesian or hyperband")
     tune.add_argument("--max-trials", type=int, default=10, help="most trials (default 10)")
     tune.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
-    tune.add_argument("--objective", help="metric to optimise (default val_accuracy/val_loss)")
+    tune.add_argument(
+        "--objective", help="metric to optimise (default val_accuracy, a GAN's val_mmd, val_loss)"
+    )
     tune.add_argument("--direction", help="min or max (default: min for losses)")
     tune.add_argument("--early-stopping", type=int, help="patience within a trial")
     tune.add_argument(
@@ -295,19 +299,41 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
     parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
     parser.add_argument("--augment", action="store_true", help="random flip/rotation/zoom/contrast")
+    parser.add_argument(
+        "--task",
+        help="classification, regression, autoencoder, language_modeling or generative "
+        "(default: the architecture's, else the data's)",
+    )
+    parser.add_argument(
+        "--sequence-length", type=int, help="tokens per text, or per window of a corpus"
+    )
+    parser.add_argument(
+        "--tokenizer", default="character", help="character or word (language modelling)"
+    )
 
 
-def _load_data(args: argparse.Namespace, **options):
+def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any]:
+    """``zoo.data.load`` arguments from the data options (a corpus for language models)."""
+    from zoo import tasks
+
+    options = {
+        "target": args.target,
+        "batch_size": args.batch_size,
+        "image_size": args.image_size,
+        "augment": args.augment or None,
+    }
+    if args.sequence_length is not None:
+        options["sequence_length"] = args.sequence_length
+    if tasks.data_task(args.task, model_or_name) == "language_modeling":
+        options.update(task="language_modeling", tokenizer=args.tokenizer)
+        del options["target"], options["augment"], options["image_size"]
+    return options
+
+
+def _load_data(args: argparse.Namespace, model_or_name: Any = None, **options):
     import zoo
 
-    return zoo.data.load(
-        args.data,
-        target=args.target,
-        batch_size=args.batch_size,
-        image_size=args.image_size,
-        augment=args.augment or None,
-        **options,
-    )
+    return zoo.data.load(args.data, **_load_options(args, model_or_name), **options)
 
 
 def _print_tables(metrics, report, confusion) -> None:
@@ -457,11 +483,12 @@ def _train(args: argparse.Namespace) -> None:
 
     # The strategy comes first: multi-worker collectives must be set up before any op.
     strategy = zoo.distribute.strategy(args.strategy)
-    data = _load_data(args)
+    data = _load_data(args, args.name)
     print(f"data: {data}")
     result = zoo.train(
         args.name,
         data,
+        task=args.task,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         early_stopping=args.early_stopping,
@@ -475,8 +502,19 @@ def _train(args: argparse.Namespace) -> None:
     )
     print(result.history.tail(5).to_string(index=False))
     _print_tables(result.metrics, result.report, result.confusion)
+    if data.task == "language_modeling" and hasattr(result.model, "generate"):
+        _print_sample(result.model, data)
     if result.path is not None:
         print(f"saved to {result.path}/ (TensorBoard logs in {result.run_dir}/logs)")
+
+
+def _print_sample(model: Any, data: Any, prompt_tokens: int = 8) -> None:
+    """A language model's greedy continuation of the start of its held-out text."""
+    split = next(d for d in (data.test, data.validation, data.train) if d is not None)
+    prompt = next(iter(split))[0].numpy()[0, :prompt_tokens]
+    ids = model.generate(prompt, max_new_tokens=4 * prompt_tokens, temperature=0.0)
+    print(f"sample (greedy, after {data.encoder.decode(prompt)!r}):")
+    print(data.encoder.decode(ids))
 
 
 def _tune(args: argparse.Namespace) -> None:
@@ -484,19 +522,13 @@ def _tune(args: argparse.Namespace) -> None:
 
     import zoo
 
-    load_options = {
-        "target": args.target,
-        "batch_size": args.batch_size,
-        "image_size": args.image_size,
-        "augment": args.augment or None,
-    }
+    load_options = _load_options(args, args.name)
     if args.name == "text_classifier":  # keras-hub presets tokenize raw strings
         load_options["tokenize"] = False
     result = zoo.tune(
         args.name,
-        args.data
-        if args.workers
-        else _load_data(args, tokenize=load_options.get("tokenize", True)),
+        args.data if args.workers else zoo.data.load(args.data, **load_options),
+        task=args.task,
         workers=args.workers,
         trials_per_process=args.trials_per_process,
         load_options=load_options if args.workers else None,
@@ -527,7 +559,8 @@ def _tune(args: argparse.Namespace) -> None:
 def _evaluate(args: argparse.Namespace) -> None:
     import zoo
 
-    result = zoo.evaluate(args.model, _load_data(args), split=args.split)
+    model = zoo.load(args.model)
+    result = zoo.evaluate(model, _load_data(args, model), split=args.split, task=args.task)
     _print_tables(result.metrics, result.report, result.confusion)
 
 

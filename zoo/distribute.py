@@ -307,9 +307,12 @@ def even_first_batch(dataset: Any, strat: Any, first_batch: int | None = None) -
     average it over replicas to build the model; a first batch whose size the
     replica count does not divide (a validation split of 5 examples on 2 devices, or
     a training split smaller than one batch) fails there with "Inputs to operation
-    AddN ... must have the same size". Later uneven batches are fine. This moves the
-    first batch's remainder into a batch of its own, in one pass over the data (a
-    reshuffling dataset still yields every example once per epoch).
+    AddN ... must have the same size". This splits the first batch into an even part
+    and a rest of at least one example per replica (11 on 2 replicas: 8 and 3), in
+    one pass over the data (a reshuffling dataset still yields every example once per
+    epoch). A rest smaller than the replica count would leave a replica an empty
+    batch, which some convolutions on oneDNN CPUs reject ("Incompatible shapes:
+    [0,224,224,3] vs. [16]"); only a first batch under twice the replicas has one.
 
     Args:
         dataset: a batched ``tf.data.Dataset``, or None.
@@ -329,8 +332,15 @@ def even_first_batch(dataset: Any, strat: Any, first_batch: int | None = None) -
 
     def split(index, batch):
         size = tf.shape(tf.nest.flatten(batch)[0])[0]
-        even = tf.where(index == 0, tf.maximum(size - size % replicas, 1), size)
-        return tf.data.Dataset.from_tensors(batch).unbatch().batch(tf.cast(even, tf.int64))
+        even = size - size % replicas
+        # The even part leaves the rest one example or more per replica when it can.
+        head = tf.where(size % replicas > 0, even - replicas, even)
+        head = tf.where(head >= replicas, head, tf.maximum(even, 1))
+        head = tf.cast(tf.where(index == 0, head, size), tf.int64)
+        rows = tf.data.Dataset.from_tensors(batch).unbatch()
+        return (
+            rows.take(head).batch(head).concatenate(rows.skip(head).batch(tf.cast(size, tf.int64)))
+        )
 
     return dataset.enumerate().flat_map(split)
 

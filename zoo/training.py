@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from zoo import _validation as v
+from zoo import tasks
+from zoo.tasks import TASKS, outputs_logits  # noqa: F401  (zoo.training.TASKS/outputs_logits)
 
-TASKS = ("classification", "regression", "autoencoder", "generative")
 RUNS_DIR = ".runs"
 
 
@@ -130,13 +131,16 @@ def _regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str
     }
 
 
-def _as_data(data: Any):
+def _as_data(data: Any, task: str | None = None):
+    """`data`, loaded with ``zoo.data.load`` unless it is a Data (`task` for text corpora)."""
     from zoo.data import Data, load
 
-    return data if isinstance(data, Data) else load(data)
+    if isinstance(data, Data):
+        return data
+    return load(data, task=task) if task is not None else load(data)
 
 
-def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
+def evaluate(model: Any, data: Any, *, split: str = "test", task: str | None = None) -> Evaluation:
     """Evaluate a model (or a saved model's name or path) on a data split.
 
     Args:
@@ -144,6 +148,9 @@ def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
         data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts.
         split: ``"test"`` or ``"validation"``; falls back to validation when the
             data has no test split.
+        task: see :mod:`zoo.tasks` (default: the model's architecture's, else the
+            data's). Autoencoders, language models and generators are scored with
+            their compiled losses and metrics (a language model adds perplexity).
 
     Returns:
         An :class:`Evaluation` with metrics and, for classification, the per-class
@@ -156,14 +163,18 @@ def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
     import zoo
 
     v.check_choice("split", split, ("test", "validation"))
+    tasks.check(task)
     if not isinstance(model, keras.Model):
         model = zoo.load(model)
-    data = _as_data(data)
+    data = _as_data(data, tasks.data_task(task, model))
+    task = tasks.resolve(task, model, data)
     if getattr(data, split) is None:
         split = "validation" if split == "test" else "test"
     dataset = getattr(data, split)
     if dataset is None:
         raise v.invalid("data", "data with a test or validation split", data.sizes)
+    if task not in tasks.SCORED_BY_SKLEARN:
+        return Evaluation(_compiled_metrics(model, data, split, task))
     y_true = data.labels(split)
     predictions = _predict(model, dataset.map(lambda x, y: x))
     if data.task == "classification":
@@ -179,27 +190,25 @@ def evaluate(model: Any, data: Any, *, split: str = "test") -> Evaluation:
     return Evaluation(_regression_metrics(y_true, predictions), predictions=predictions)
 
 
+def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
+    """A split scored with the model's compiled losses and metrics (Keras's evaluate)."""
+    from zoo import distribute
+
+    if not model.compiled:
+        tasks.compile_model(model, task)
+    dataset = distribute.even_first_batch(
+        tasks.feed(getattr(data, split), task),
+        model.distribute_strategy,
+        _first_batch(data, split),
+    )
+    results = model.evaluate(dataset, verbose=0, return_dict=True)
+    return tasks.add_scores({k: float(value) for k, value in results.items()}, task)
+
+
 def _first_batch(data, split: str) -> int | None:
     """The size of a split's first batch, or None when the split's size is unknown."""
     size = data.sizes.get(split)
     return None if size is None else min(data.batch_size, size)
-
-
-def outputs_logits(model: keras.Model) -> bool:
-    """Whether a classifier's output layer leaves its scores unnormalised (logits).
-
-    True when the layer that produces the output has a linear activation, as the
-    heads of keras-hub classifiers do; False for softmax or sigmoid outputs and for
-    models whose output layer cannot be told.
-    """
-    try:
-        layer = model.outputs[0]._keras_history[0]
-    except (AttributeError, IndexError, TypeError, ValueError):
-        return False
-    if getattr(layer, "produces_logits", False):  # a tied output embedding, say
-        return True
-    activation = getattr(layer, "activation", None)
-    return getattr(activation, "__name__", None) == "linear"
 
 
 def _probabilities(predictions: np.ndarray) -> np.ndarray:
@@ -218,38 +227,6 @@ def _predict(model, inputs) -> np.ndarray:
     if strategy is not None and distribute.is_multiworker(strategy):
         return np.concatenate([np.asarray(model(x, training=False)) for x in inputs])
     return np.asarray(model.predict(inputs, verbose=0))
-
-
-def _default_compile(model, task: str, learning_rate: float | None, optimizer: Any):
-    if task == "generative":
-        model.compile()
-        return
-    if isinstance(optimizer, str):
-        optimizer = keras.optimizers.get(optimizer)
-        optimizer = optimizer.__class__(learning_rate=learning_rate or 1e-3)
-    units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
-    if task == "classification":
-        logits = outputs_logits(model)  # keras-hub heads, for example
-        if units == 1:
-            loss, metrics = (
-                keras.losses.BinaryCrossentropy(from_logits=logits),
-                [keras.metrics.BinaryAccuracy(name="accuracy", threshold=0.0 if logits else 0.5)],
-            )
-        else:
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=logits)
-            metrics = ["accuracy"]
-    elif task == "regression":
-        loss = keras.losses.MeanSquaredError()
-        metrics = [
-            keras.metrics.MeanAbsoluteError(name="mae"),
-            keras.metrics.RootMeanSquaredError(name="rmse"),
-        ]
-    else:  # autoencoder
-        loss, metrics = (
-            keras.losses.MeanSquaredError(),
-            [keras.metrics.MeanAbsoluteError(name="mae")],
-        )
-    return optimizer, loss, metrics
 
 
 def _build_model(model_or_name: Any, data, build_args: dict[str, Any]):
@@ -298,17 +275,13 @@ def _history_frame(history: dict[str, list[float]], epochs: list[int], seconds: 
     return frame
 
 
-def _autoencoder_pairs(dataset):
-    return None if dataset is None else dataset.map(lambda x, y: (x, x))
-
-
 def train(
     model_or_name: Any,
     data: Any,
     *,
     epochs: int = 20,
     learning_rate: float | None = None,
-    optimizer: Any = "adam",
+    optimizer: Any = "auto",
     task: str | None = None,
     early_stopping: int | None = 5,
     callbacks: list[Any] | None = None,
@@ -330,11 +303,15 @@ def train(
             scope), or a ``keras.Model``.
         data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts.
         epochs: maximum epochs.
-        learning_rate: optimizer learning rate (default 1e-3) when zoo compiles.
-        optimizer: optimizer name or instance when zoo compiles.
+        learning_rate: learning rate when zoo compiles (default 1e-3, or the
+            model's own for models that compile themselves, such as a GPT).
+        optimizer: ``"auto"`` (Adam, or the model's own choice), an optimizer name
+            or instance, when zoo compiles.
         task: ``"classification"``, ``"regression"``, ``"autoencoder"`` (inputs are
-            the targets) or ``"generative"`` (the model's own ``compile()``);
-            default: the data's task.
+            the targets), ``"language_modeling"`` or ``"generative"`` (the model's
+            own losses); see :mod:`zoo.tasks`. Default: the architecture's task
+            (a VAE reconstructs, a GPT models language, a GAN generates), else
+            the data's. A language model's `data` source is loaded as a corpus.
         early_stopping: patience in epochs on validation loss (best weights are
             restored); None or 0 to train all epochs.
         callbacks: extra Keras callbacks.
@@ -375,8 +352,12 @@ def train(
         raise v.invalid(
             "optimizer", "an optimizer name or a keras.optimizers.Optimizer", optimizer, TypeError
         )
-    if task is not None:
-        v.check_choice("task", task, TASKS)
+    if isinstance(optimizer, str) and optimizer != "auto":
+        try:
+            keras.optimizers.get(optimizer)
+        except ValueError:
+            raise v.invalid("optimizer", "'auto' or a Keras optimizer name", optimizer) from None
+    tasks.check(task)
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=0, allow_none=True)
     callbacks = v.check_callbacks(callbacks)
     v.check_bool("save", save)
@@ -400,16 +381,15 @@ def train(
         policy = distribute.mixed_precision(mixed_precision, strat)
     settings = distribute.compile_settings(strat, jit_compile)
     keras.utils.set_random_seed(seed)
-    data = _as_data(data)
-    task = task or data.task
+    data = _as_data(data, tasks.data_task(task, model_or_name))
+    task = tasks.resolve(task, model_or_name, data)
 
     with distribute.dtype_policy(policy), strat.scope():
         model = _build_model(model_or_name, data, build_args)
         if not model.compiled:
-            compiled = _default_compile(model, task, learning_rate, optimizer)
-            if compiled is not None:
-                chosen, loss, metrics = compiled
-                model.compile(optimizer=chosen, loss=loss, metrics=metrics, **settings)
+            tasks.compile_model(
+                model, task, optimizer=optimizer, learning_rate=learning_rate, **settings
+            )
 
     target = saving.resolve(output if output is not None else model.name)
     run_dir = target.parent / RUNS_DIR / target.name
@@ -418,9 +398,7 @@ def train(
         shutil.rmtree(backup_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    train_ds, val_ds, test_ds = data.train, data.validation, data.test
-    if task == "autoencoder":
-        train_ds, val_ds, test_ds = map(_autoencoder_pairs, (train_ds, val_ds, test_ds))
+    train_ds, val_ds = tasks.feed(data.train, task), tasks.feed(data.validation, task)
 
     timer = _EpochTimer()
     start = time.perf_counter()
@@ -467,17 +445,14 @@ def train(
 
     report = confusion = None
     metrics: dict[str, float] = {}
-    if task in ("classification", "regression"):
-        evaluation = evaluate(model, data)
+    if task in tasks.SCORED_BY_SKLEARN:
+        evaluation = evaluate(model, data, task=task)
         metrics, report, confusion = evaluation.metrics, evaluation.report, evaluation.confusion
-    elif (test_ds is not None or val_ds is not None) and not distribute.is_multiworker(strat):
-        split, split_ds = ("test", test_ds) if test_ds is not None else ("validation", val_ds)
-        results = model.evaluate(
-            distribute.even_first_batch(split_ds, strat, _first_batch(data, split)),
-            verbose=0,
-            return_dict=True,
-        )
-        metrics = {k: float(value) for k, value in results.items()}
+    elif (data.test is not None or data.validation is not None) and not (
+        distribute.is_multiworker(strat)
+    ):
+        split = "test" if data.test is not None else "validation"
+        metrics = _compiled_metrics(model, data, split, task)
 
     path = None
     chief = os.environ.get("TF_CONFIG") is None or _is_chief()
@@ -492,8 +467,8 @@ def train(
                 "architecture": spec.get("architecture"),
                 "epochs_requested": epochs,
                 "epochs_run": len(frame),
-                "optimizer": type(model.optimizer).__name__ if model.optimizer else None,
-                "learning_rate": learning_rate or 1e-3,
+                "optimizer": type(tasks.optimizers(model)[0]).__name__,
+                "learning_rate": _learning_rate(model),
                 "early_stopping": early_stopping,
                 "task": task,
                 "seed": seed,
@@ -506,6 +481,14 @@ def train(
     return TrainResult(
         model, frame, metrics, report, confusion, path, run_dir, distribute.describe(strat)
     )
+
+
+def _learning_rate(model: keras.Model) -> float | None:
+    """The (first) optimizer's learning rate at the end of training, for the card."""
+    try:
+        return float(keras.ops.convert_to_numpy(tasks.optimizers(model)[0].learning_rate))
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def _is_chief() -> bool:

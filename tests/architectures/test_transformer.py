@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -5,6 +7,7 @@ from architecture_checks import check_architecture, check_bad_arguments
 
 import zoo
 from zoo._validation import ArgumentValueError
+from zoo.data.corpus import TokenEncoder
 
 
 def test_transformer_tiny(tmp_path):
@@ -86,6 +89,25 @@ def test_gpt_learns_a_repeated_text_and_greedy_generation_reproduces_it(tmp_path
     assert np.isfinite(loaded.fit(windows[:8], epochs=1, verbose=0).history["loss"]).all()
     batch = model.generate(np.stack([prompt, prompt]), 4, temperature=0)
     assert batch.shape == (2, len(prompt) + 4)
+
+
+def test_zoo_train_fits_a_gpt_on_a_text_file_and_scores_perplexity(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TEXT * 40)
+    # A registered language model loads its data source as a corpus.
+    result = zoo.train("gpt_tiny", corpus, epochs=2, output=tmp_path / "gpt")
+    assert result.model.max_length == 200  # the windows' length (the default)
+    assert set(result.metrics) == {"loss", "accuracy", "perplexity"}
+    assert np.isclose(result.metrics["perplexity"], np.exp(result.metrics["loss"]))
+    data = zoo.data.load(corpus, task="language_modeling")
+    again = zoo.evaluate(zoo.load(result.path), data).metrics
+    assert np.isclose(again["loss"], result.metrics["loss"], rtol=1e-5)
+    # The card keeps the vocabulary, so a loaded model's ids can be decoded.
+    card = json.loads((result.path / "zoo.json").read_text())["data"]
+    encoder = TokenEncoder.from_vocabulary(card["vocabulary"], card["tokenizer"])
+    ids = encoder.transform("the zoo")
+    np.testing.assert_array_equal(ids, data.encoder.transform("the zoo"))
+    assert encoder.decode(result.model.generate(ids, 3, seed=0)).startswith("the zoo")
 
 
 def test_gpt_generate_checks_its_arguments():

@@ -199,6 +199,29 @@ def test_other_algorithms(algorithm, digits, tmp_path):
     assert result.best_hyperparameters["learning_rate"] == best["learning_rate"]
 
 
+def test_generative_families_search_their_own_objectives(digits, tmp_path):
+    options = {"max_trials": 2, "epochs": 1, "directory": tmp_path, "verbose": 0}
+    gan = zoo.tune("dcgan_tiny", digits, save=False, **options)
+    assert (gan.objective, gan.direction) == ("val_mmd", "min")  # kernel MMD, held out
+    assert (gan.trials.status == "COMPLETED").all() and "mmd" in gan.metrics
+    vae = zoo.tune("vae_tiny", digits, output=tmp_path / "vae", **options)
+    assert vae.objective == "val_loss" and "kl_loss" in vae.metrics
+    assert json.loads((vae.path / "zoo.json").read_text())["search"]["task"] == "autoencoder"
+    small = {"width": [16], "num_layers": [1], "num_heads": [2], "dropout": None}
+    gpt = zoo.tune(
+        "gpt_tiny",
+        "zen",
+        space=small,
+        load_options={"sequence_length": 16},
+        save=False,
+        **{**options, "max_trials": 1},
+    )
+    assert gpt.objective == "val_loss" and "perplexity" in gpt.metrics
+    unvalidated = zoo.data.load("digits", validation_split=0.0)
+    with pytest.raises(ArgumentValueError, match="mmd only on validation"):
+        zoo.tune("dcgan_tiny", unvalidated, save=False, **options)
+
+
 def test_a_builder_that_takes_hp(digits, tmp_path):
     import keras
 

@@ -121,6 +121,13 @@ def _check_blocks(width, num_layers, num_heads, mlp_dim, attention_dropout, acti
     return width, num_layers, num_heads, mlp_dim
 
 
+def _blocks(x, num_layers: int, num_heads: int, mlp_dim: int, **options: Any):
+    """`num_layers` TransformerBlocks named block_1, block_2, ... applied in turn to `x`."""
+    for i in range(1, num_layers + 1):
+        x = TransformerBlock(num_heads, mlp_dim, name=f"block_{i}", **options)(x)
+    return x
+
+
 @register(
     "transformer_classifier",
     task="text classification",
@@ -206,17 +213,17 @@ def transformer_classifier(
         inputs
     )
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    for i in range(1, num_layers + 1):
-        x = TransformerBlock(
-            num_heads,
-            mlp_dim,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            activation=activation,
-            norm_first=norm_first,
-            dtype=dtype,
-            name=f"block_{i}",
-        )(x)
+    x = _blocks(
+        x,
+        num_layers,
+        num_heads,
+        mlp_dim,
+        dropout=dropout,
+        attention_dropout=attention_dropout,
+        activation=activation,
+        norm_first=norm_first,
+        dtype=dtype,
+    )
     if norm_first:
         x = keras.layers.LayerNormalization(epsilon=1e-6, dtype=dtype, name="final_norm")(x)
     pool = (
@@ -317,16 +324,16 @@ def vit(
     x = PatchEmbedding(patch_size, width, dtype=dtype, name="patch_embedding")(inputs)
     if dropout > 0:
         x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-    for i in range(1, num_layers + 1):
-        x = TransformerBlock(
-            num_heads,
-            mlp_dim,
-            dropout=dropout,
-            attention_dropout=attention_dropout,
-            activation=activation,
-            dtype=dtype,
-            name=f"block_{i}",
-        )(x)
+    x = _blocks(
+        x,
+        num_layers,
+        num_heads,
+        mlp_dim,
+        dropout=dropout,
+        attention_dropout=attention_dropout,
+        activation=activation,
+        dtype=dtype,
+    )
     x = keras.layers.LayerNormalization(epsilon=1e-6, dtype=dtype, name="final_norm")(x)
     x = SelectToken(0, name="class_token")(x)
     outputs = _common.head(
@@ -407,18 +414,18 @@ class GPT(_common.CompiledOnLoad, keras.Model):
         x = embedding(inputs)
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
-        for i in range(1, num_layers + 1):
-            x = TransformerBlock(
-                num_heads,
-                mlp_dim,
-                dropout=dropout,
-                attention_dropout=attention_dropout,
-                activation=activation,
-                causal=True,
-                epsilon=epsilon,
-                dtype=dtype,
-                name=f"block_{i}",
-            )(x)
+        x = _blocks(
+            x,
+            num_layers,
+            num_heads,
+            mlp_dim,
+            dropout=dropout,
+            attention_dropout=attention_dropout,
+            activation=activation,
+            causal=True,
+            epsilon=epsilon,
+            dtype=dtype,
+        )
         x = keras.layers.LayerNormalization(epsilon=epsilon, dtype=dtype, name="final_norm")(x)
         logits = embedding(x, reverse=True)
         super().__init__(inputs, logits, name=name, **kwargs)

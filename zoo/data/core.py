@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
-from zoo.data import images, tabular, text
+from zoo.data import corpus, images, tabular, text
 from zoo.data.bundled import BUNDLED
 from zoo.data.examples import Examples
 
@@ -43,7 +43,8 @@ class Data:
         train: batched, shuffled (seeded) ``tf.data.Dataset`` of ``(x, y)``.
         validation: batched ``tf.data.Dataset`` in a fixed order, or None.
         test: batched ``tf.data.Dataset`` in a fixed order, or None.
-        task: ``"classification"`` or ``"regression"``.
+        task: ``"classification"``, ``"regression"`` or ``"language_modeling"``
+            (token windows ``x`` with next-token targets ``y``).
         num_classes: number of classes (None for regression).
         class_names: class names, index = class id (None for regression).
         input_shape: shape of one model input, without the batch axis.
@@ -53,7 +54,8 @@ class Data:
         fingerprint: a hash of the content, for model cards.
         batch_size: examples per batch.
         vocab_size: vocabulary size for text sources, else None.
-        encoder: the fitted preprocessing of tables and texts (``transform``).
+        encoder: the fitted preprocessing of tables and texts (``transform``; for
+            language modelling also ``decode`` of generated token ids).
     """
 
     train: Any
@@ -82,7 +84,17 @@ class Data:
         )
 
     def describe(self) -> dict[str, Any]:
-        """A JSON-friendly description, recorded on model cards."""
+        """A JSON-friendly description, recorded on model cards.
+
+        A language corpus adds its tokenizer and vocabulary, so the ids a saved
+        model generates can be decoded (``TokenEncoder.from_vocabulary``).
+        """
+        corpus_encoder = {}
+        if self.task == "language_modeling" and self.encoder is not None:
+            corpus_encoder = {
+                "tokenizer": self.encoder.tokenizer,
+                "vocabulary": self.encoder.vocabulary,
+            }
         return {
             "source": self.source,
             "fingerprint": self.fingerprint,
@@ -92,6 +104,7 @@ class Data:
             "input_shape": list(self.input_shape),
             "sizes": self.sizes,
             "batch_size": self.batch_size,
+            **corpus_encoder,
         }
 
     def builder_arguments(self, accepted: list[str]) -> dict[str, Any]:
@@ -99,6 +112,8 @@ class Data:
         arguments: dict[str, Any] = {"input_shape": self.input_shape}
         if self.task == "classification":
             arguments["num_classes"] = self.num_classes
+        elif self.task == "language_modeling":
+            arguments["max_length"] = self.input_shape[0]
         else:
             arguments["task"] = "regression"
             arguments["num_outputs"] = int(np.prod(self._target_shape() or (1,)))
@@ -177,6 +192,8 @@ def _split_indices(
 
     n = len(examples)
     everything = np.arange(n)
+    if examples.task == "language_modeling":
+        return _tail_splits(n, options)
     stratify = examples.y if examples.task == "classification" else None
     if groups is not None:
         stratify = groups
@@ -210,6 +227,24 @@ def _split_indices(
     )
     train, validation = split(rest, remaining, "validation", options.validation_split)
     return {"train": np.sort(train), "validation": np.sort(validation), "test": np.sort(test)}
+
+
+def _tail_splits(n: int, options: Options) -> dict[str, np.ndarray]:
+    """Contiguous splits of a text's windows: train, then validation, then test at the end."""
+    counts = {}
+    for split, fraction in (("test", options.test_split), ("validation", options.validation_split)):
+        counts[split] = max(round(fraction * n), 1) if fraction else 0
+    train = n - counts["test"] - counts["validation"]
+    if train < 1:
+        raise v.invalid(
+            "validation_split",
+            f"small enough with test_split to leave training windows ({n} windows of "
+            "sequence_length tokens in the text); use a longer text, a shorter "
+            "sequence_length or smaller splits",
+            options.validation_split,
+        )
+    bounds = np.cumsum([0, train, counts["validation"], counts["test"]])
+    return {split: np.arange(bounds[i], bounds[i + 1]) for i, split in enumerate(SPLITS)}
 
 
 def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, element_shape):
@@ -284,7 +319,9 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
             element_shape=element_shape,
         )
     vocab_size = None
-    if examples.kind == "text":
+    if examples.kind == "tokens":  # the vocabulary was learned before windowing
+        encoder = examples.extra["encoder"]
+    if examples.kind in ("text", "tokens"):
         vocab_size = len(encoder.vocabulary)
     return Data(
         train=pipelines["train"],
@@ -294,7 +331,9 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         num_classes=len(examples.class_names) if examples.class_names else None,
         class_names=examples.class_names,
         input_shape=element_shape,
-        input_dtype={"text": "int32", "raw_text": "string"}.get(examples.kind, "float32"),
+        input_dtype={"text": "int32", "tokens": "int32", "raw_text": "string"}.get(
+            examples.kind, "float32"
+        ),
         sizes={split: len(indices[split]) for split in SPLITS},
         source=examples.source,
         fingerprint=examples.fingerprint,
@@ -406,6 +445,7 @@ def load(
     shuffle: bool = True,
     stratify: Any = None,
     tokenize: bool = True,
+    tokenizer: str = "character",
     data_dir: str | os.PathLike | None = None,
 ) -> Data:
     """Load data from any source into train/validation/test ``tf.data`` pipelines.
@@ -419,7 +459,12 @@ def load(
         - a folder ``root/<class>/<file>`` of images (JPEG, PNG, BMP, GIF) or of
           text files (tokenised; the vocabulary is learned on train only; raw strings
           with ``tokenize=False``);
-        - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded).
+        - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded);
+        - with ``task="language_modeling"``: one text, from a text file, a folder of
+          text files (read in sorted order), a list of strings or the bundled
+          ``"zen"`` (the Zen of Python), cut into windows of `sequence_length`
+          tokens whose targets are the next tokens (splits are contiguous: the
+          test windows are the end of the text, validation comes before them).
 
     Splits are deterministic for a seed and stratified for classification. The
     training order is shuffled every epoch from `seed` together with TensorFlow's
@@ -433,8 +478,8 @@ def load(
         target: the target column of a table (default: a column named target,
             label, labels, class or y).
         features: the feature columns of a table (default: all but the target).
-        task: ``"classification"`` or ``"regression"`` (default: regression for
-            float targets, classification otherwise).
+        task: ``"classification"``, ``"regression"`` (default: regression for
+            float targets, classification otherwise) or ``"language_modeling"``.
         batch_size: examples per batch.
         validation_split: fraction of all examples held out for validation.
         test_split: fraction of all examples held out for the test set (up to 0.99,
@@ -449,7 +494,8 @@ def load(
             split, or a dict such as ``{"flip": "horizontal", "rotation": 0.05}``.
         vocab_size: maximum vocabulary of text folders (ids 0 and 1 are padding
             and out-of-vocabulary).
-        sequence_length: tokens per text (padded or truncated).
+        sequence_length: tokens per text (padded or truncated); for language
+            modelling, tokens per window.
         skip_bad_files: skip (and count) unreadable files instead of raising.
         cache: ``"auto"`` caches decoded images in memory when they fit
             (``$ZOO_CACHE_BYTES``, default 2 GiB); True or False to force.
@@ -459,6 +505,8 @@ def load(
             (so every digit reaches the training split) or a measuring site.
         tokenize: False keeps a text folder's texts as raw strings, for models that
             bring their own tokenizer (keras-hub classifiers).
+        tokenizer: ``"character"`` or ``"word"`` (split on whitespace) tokens for
+            language modelling; ``data.encoder.decode(ids)`` turns ids back into text.
         data_dir: TFDS data folder (default ``$TFDS_DATA_DIR`` or
             ``~/tensorflow_datasets``).
 
@@ -493,8 +541,21 @@ def load(
     sequence_length = v.check_int("sequence_length", sequence_length, minimum=1)
     v.check_bool("skip_bad_files", skip_bad_files)
     v.check_bool("tokenize", tokenize)
+    v.check_choice("tokenizer", tokenizer, corpus.TOKENIZERS)
     if task is not None:
-        v.check_choice("task", task, ("classification", "regression"))
+        v.check_choice("task", task, ("classification", "regression", "language_modeling"))
+    if task == "language_modeling":
+        for name, value in (("y", y), ("target", target), ("stratify", stratify)):
+            if value is not None:
+                raise v.invalid(name, "None for task='language_modeling'", type(value).__name__)
+        examples = corpus.from_text(
+            source,
+            sequence_length=sequence_length,
+            vocab_size=vocab_size,
+            tokenizer=tokenizer,
+            skip_bad_files=skip_bad_files,
+        )
+        return _assemble(examples, _split_indices(examples, options), options)
     if y is not None and not isinstance(source, np.ndarray):
         raise v.invalid(
             "y", "given only with a feature array as `source`", type(y).__name__, TypeError

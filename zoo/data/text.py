@@ -50,6 +50,27 @@ class TextEncoder:
         return keras.ops.convert_to_numpy(self.layer(texts)).astype("int32")
 
 
+def read_text_files(folder: Path) -> tuple[list[str], list[tuple[Path, str]]]:
+    """Every text file's text under `folder` (in sorted path order) and the bad files.
+
+    Returns:
+        (texts, bad): the texts, and (path, reason) of each file that is not a
+        UTF-8 text file.
+    """
+    texts, bad = [], []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        if path.suffix.lower() not in TEXT_EXTENSIONS:
+            bad.append((path, f"not a text file (allowed: {', '.join(TEXT_EXTENSIONS)})"))
+            continue
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            bad.append((path, f"not UTF-8 text ({error.reason})"))
+    return texts, bad
+
+
 def from_folder(
     root: str | os.PathLike,
     *,
@@ -63,18 +84,10 @@ def from_folder(
     dirs = _class_dirs(root, "text files")
     texts, labels, bad = [], [], []
     for directory in dirs:
-        for path in sorted(directory.rglob("*")):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            if path.suffix.lower() not in TEXT_EXTENSIONS:
-                bad.append((path, f"not a text file (allowed: {', '.join(TEXT_EXTENSIONS)})"))
-                continue
-            try:
-                texts.append(path.read_text(encoding="utf-8"))
-            except UnicodeDecodeError as error:
-                bad.append((path, f"not UTF-8 text ({error.reason})"))
-                continue
-            labels.append(directory.name)
+        found, unreadable = read_text_files(directory)
+        texts += found
+        labels += [directory.name] * len(found)
+        bad += unreadable
     report_bad_files(root, bad, "text", skip_bad_files)
     if not texts:
         raise v.invalid(

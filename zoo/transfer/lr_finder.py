@@ -97,7 +97,7 @@ def lr_find(
         >>> result = zoo.transfer.lr_find(zoo.build("mlp", input_shape=(8, 8, 1)), "digits")
         >>> result.suggestion, result.table.tail()
     """
-    from zoo import training
+    from zoo import tasks, training
 
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
@@ -112,8 +112,7 @@ def lr_find(
     diverge = v.check_float("diverge", diverge, minimum=1.0)
     data = training._as_data(data)
     if not model.compiled:
-        optimizer, loss, metrics = training._default_compile(model, data.task, start_lr, "adam")
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        tasks.compile_model(model, data.task, learning_rate=start_lr)
     if not isinstance(model.optimizer.learning_rate, keras.Variable):
         raise v.invalid(
             "model",

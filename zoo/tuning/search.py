@@ -36,7 +36,7 @@ class RecycleWorker(Exception):
     """A worker process ran its share of trials and exits to return its memory."""
 
 
-_MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy")
+_MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "mmd", "perplexity")
 # Transfer builders tunable by name, with the pretrained backbone itself a choice:
 # name -> (module, task, description). Their default spaces (SEARCH_SPACE) live in
 # those modules. They are not in the architecture registry, which lists models that
@@ -161,9 +161,15 @@ def _direction(objective: str, direction: str | None) -> str:
     return "min" if any(word in objective for word in _MINIMISED) else "max"
 
 
-def _metric_names(task: str, has_validation: bool) -> list[str]:
-    names = ["loss", "accuracy"] if task == "classification" else ["loss", "mae", "rmse"]
-    return names + ([f"val_{n}" for n in names] if has_validation else [])
+def _probe(entry: Any, data: Any, task: str) -> keras.Model | None:
+    """A compiled model of the architecture at its defaults, to learn its own metrics."""
+    from zoo import registry, tasks
+
+    if entry is None or entry.name in TRANSFER or task not in ("autoencoder", "generative"):
+        return None
+    model = registry.build(entry.name, **data.builder_arguments(entry.parameters))
+    tasks.compile_model(model, task)
+    return model
 
 
 def _search_space(name_or_builder: Any, override: Any, algorithm: str):
@@ -186,6 +192,9 @@ def _search_space(name_or_builder: Any, override: Any, algorithm: str):
     return merged, None
 
 
+_OPTIMIZER_KEYS = {"learning_rate", "optimizer", "schedule"}
+
+
 def _optimizer(values: dict[str, Any], steps: int) -> keras.optimizers.Optimizer:
     rate = values.get("learning_rate", 1e-3)
     if values.get("schedule", "constant") == "cosine":
@@ -201,12 +210,17 @@ def _optimizer(values: dict[str, Any], steps: int) -> keras.optimizers.Optimizer
 
 
 def _hypermodel(
-    name_or_builder: Any, entry: Any, space: dict[str, Any], data, epochs: int, strat: Any
+    name_or_builder: Any,
+    entry: Any,
+    space: dict[str, Any],
+    data,
+    epochs: int,
+    strat: Any,
+    task: str,
 ):
     import keras_tuner
 
-    from zoo import distribute, registry
-    from zoo.training import _default_compile
+    from zoo import distribute, registry, tasks
 
     fit_keys = set(spaces.FIT_KEYS)
 
@@ -238,8 +252,10 @@ def _hypermodel(
                 batch = values.get("batch_size", data.batch_size)
                 steps = math.ceil((data.sizes.get("train") or 1) / batch)
                 steps *= values.get("epochs", epochs)
-                _, loss, metrics = _default_compile(model, data.task, None, "adam")
-                model.compile(optimizer=_optimizer(values, steps), loss=loss, metrics=metrics)
+                optimizer = "auto"  # models that compile themselves keep their own choice
+                if not tasks.uses_own_compile(model, task) or _OPTIMIZER_KEYS & set(values):
+                    optimizer = lambda: _optimizer(values, steps)  # noqa: E731
+                tasks.compile_model(model, task, optimizer=optimizer)
             return model
 
         def fit(self, hp, model, *args, **kwargs):
@@ -264,12 +280,12 @@ def _hypermodel(
             history = model.fit(
                 train, validation_data=validation, callbacks=callbacks, shuffle=False, **kwargs
             )
-            losses = history.history.get("loss", [])
-            if any(not np.isfinite(x) for x in losses):
-                raise keras_tuner.errors.FailedTrialError(
-                    f"the loss became {losses[-1]} at epoch {len(losses)}: "
-                    f"hyperparameters {hp.values}"
-                )
+            for name, losses in history.history.items():  # a GAN has d_loss and g_loss
+                if name.endswith("loss") and any(not np.isfinite(x) for x in losses):
+                    raise keras_tuner.errors.FailedTrialError(
+                        f"the {name} became {losses[-1]} at epoch {len(losses)}: "
+                        f"hyperparameters {hp.values}"
+                    )
             return history
 
     return ZooHyperModel()
@@ -409,6 +425,7 @@ def tune(
     name_or_builder: Any,
     data: Any,
     *,
+    task: str | None = None,
     space: dict[str, Any] | None = None,
     algorithm: str = "random",
     max_trials: int = 10,
@@ -436,6 +453,10 @@ def tune(
         name_or_builder: a registered architecture (its default space is used) or a
             callable that takes Keras Tuner's ``hp`` and returns a model.
         data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts.
+        task: the training task (see :mod:`zoo.tasks`; default: the architecture's,
+            else the data's): autoencoders search on their reconstruction loss, a
+            GPT on its next-token loss, a GAN on held-out ``val_mmd``, a diffusion
+            model on its noise-prediction loss.
         space: overrides of the default space (see :mod:`zoo.tuning.space`): names map
             to a list (a choice), a ``{"min", "max", "step", "sampling"}`` range, a
             fixed value, or None to drop a default name.
@@ -444,7 +465,8 @@ def tune(
             bracket schedule up to ``epochs``).
         epochs: epochs per trial (Hyperband's maximum).
         objective: a compiled metric, ``val_`` prefixed for the validation split
-            (default ``val_accuracy`` for classification, ``val_loss`` otherwise).
+            (default ``val_accuracy`` for classification, ``val_mmd`` for a GAN,
+            ``val_loss`` otherwise).
         direction: ``"min"`` or ``"max"`` (default: min for losses and errors).
         early_stopping: patience in epochs within each trial, or None.
         callbacks: Keras callbacks for every trial's fit (Keras Tuner copies them).
@@ -483,9 +505,10 @@ def tune(
         >>> result = zoo.tune("mlp_tiny", "digits", max_trials=4, epochs=2)
         >>> result.trials, result.best_hyperparameters
     """
-    from zoo import distribute, saving
+    from zoo import distribute, saving, tasks
     from zoo.training import _as_data, evaluate
 
+    tasks.check(task)
     algorithm = v.check_choice("algorithm", algorithm, ALGORITHMS)
     max_trials = v.check_int("max_trials", max_trials, minimum=1)
     epochs = v.check_int("epochs", epochs, minimum=1)
@@ -523,25 +546,28 @@ def tune(
         )
     source = data
     keras.utils.set_random_seed(seed)
+    corpus_task = tasks.data_task(task, name_or_builder)
     if isinstance(data, (str, os.PathLike)) and load_options:
         from zoo.data import load
 
-        data = load(data, **load_options)
-    data = _as_data(data)
-    if data.task not in ("classification", "regression"):
-        raise v.invalid("data", "classification or regression data", data.task)
+        data = load(data, **{"task": corpus_task, **load_options})
+    data = _as_data(data, corpus_task)
+    task = tasks.resolve(task, name_or_builder, data)
     has_validation = data.validation is not None
+    probe = _probe(entry, data, task)
+    keras.utils.set_random_seed(seed)  # the probe drew from the seed: trials start afresh
     if objective is None:
         objective = "val_" if has_validation else ""
-        objective += "accuracy" if data.task == "classification" else "loss"
-    known = _metric_names(data.task, has_validation)
-    if objective not in known:
+        objective += tasks.default_objective(task, probe)
+    known = tasks.objectives(task, probe, has_validation)
+    del probe
+    if objective not in known and (entry is not None or task in tasks.SCORED_BY_SKLEARN):
         raise v.unknown_name(
             "objective",
             objective,
             known,
-            hint="The objective is a metric zoo compiles for this data, with val_ for the "
-            "validation split.",
+            hint="The objective is a metric the model reports for this task, with val_ for "
+            "the validation split (a GAN's mmd only on validation data).",
         )
     direction = _direction(objective, direction)
 
@@ -568,7 +594,7 @@ def tune(
         root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
     tuner_class = _tuner_class(algorithm)
     options: dict[str, Any] = {
-        "hypermodel": _hypermodel(name_or_builder, entry, merged, data, epochs, strat),
+        "hypermodel": _hypermodel(name_or_builder, entry, merged, data, epochs, strat, task),
         "objective": keras_tuner.Objective(objective, direction=direction),
         "directory": str(root),
         "project_name": project_name,
@@ -602,6 +628,7 @@ def tune(
                 "name_or_builder": name_or_builder,
                 "data": os.fspath(source),
                 "load_options": load_options or {},
+                "task": task,
                 "space": space,
                 "algorithm": algorithm,
                 "max_trials": max_trials,
@@ -630,8 +657,8 @@ def tune(
         tuner.zoo_recycle_after = trials_per_process or 0
     if not workers:
         tuner.search(
-            data.train,
-            validation_data=data.validation,
+            tasks.feed(data.train, task),
+            validation_data=tasks.feed(data.validation, task),
             epochs=epochs,
             callbacks=callbacks,
             verbose=max(verbose - 1, 0),
@@ -650,7 +677,7 @@ def tune(
         # The trial checkpoint holds optimizer slots a freshly built model lacks.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model = tuner.get_best_models(1)[0]
-    metrics = evaluate(model, data).metrics
+    metrics = evaluate(model, data, task=task).metrics
     best_values = spaces.decode(merged, best_hp.values)
     path = None
     if save:
@@ -661,6 +688,7 @@ def tune(
             metrics=metrics,
             search={
                 "algorithm": algorithm,
+                "task": task,
                 "objective": objective,
                 "direction": direction,
                 "trials": len(trials),

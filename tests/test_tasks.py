@@ -1,0 +1,91 @@
+"""zoo.tasks: which task a model trains on, how zoo compiles it, what a search optimises."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from zoo import tasks
+from zoo._validation import ArgumentValueError
+from zoo.architectures.gan import kernel_mmd
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return zoo.data.load("digits")
+
+
+@pytest.fixture(scope="module")
+def zen():
+    return zoo.data.load("zen", task="language_modeling", sequence_length=16)
+
+
+def test_the_architecture_implies_the_task_and_an_explicit_task_wins(digits, zen):
+    assert tasks.resolve(None, "vae_tiny", digits) == "autoencoder"
+    assert tasks.resolve(None, "dcgan_tiny", digits) == "generative"
+    assert tasks.resolve(None, "diffusion_tiny", digits) == "generative"
+    assert tasks.resolve(None, "mlp_tiny", digits) == "classification"  # the data's
+    assert tasks.resolve(None, "gpt_tiny", zen) == "language_modeling"
+    assert tasks.resolve("autoencoder", "mlp_tiny", digits) == "autoencoder"
+    assert tasks.resolve(None, zoo.build("vae_tiny"), digits) == "autoencoder"
+    assert (
+        tasks.resolve(None, keras.Sequential([keras.layers.Dense(1)]), digits) == "classification"
+    )
+    assert tasks.data_task(None, "gpt_tiny") == "language_modeling"
+    assert tasks.data_task(None, "vae_tiny") is None
+
+
+def test_language_models_and_their_data_go_together(digits, zen):
+    with pytest.raises(ArgumentValueError, match="language-modelling data"):
+        tasks.resolve(None, "gpt_tiny", digits)
+    with pytest.raises(ArgumentValueError, match="language-modelling data"):
+        tasks.resolve("classification", "gpt_tiny", zen)
+    with pytest.raises(ArgumentValueError, match="'language_modeling', 'generative'"):
+        tasks.resolve("captioning", "gpt_tiny", zen)
+
+
+def test_models_that_compile_themselves_keep_their_choice_unless_told(zen):
+    gpt = zoo.build("gpt_tiny")
+    tasks.compile_model(gpt, "language_modeling", learning_rate=1e-3)
+    assert isinstance(gpt.optimizer, keras.optimizers.AdamW)  # GPT's own optimizer
+    assert np.isclose(float(gpt.optimizer.learning_rate), 1e-3)
+    gan = zoo.build("dcgan_tiny")
+    given = keras.optimizers.SGD(0.01)
+    tasks.compile_model(gan, "generative", optimizer=given)
+    assert gan.d_optimizer is given and isinstance(gan.g_optimizer, keras.optimizers.SGD)
+    assert gan.g_optimizer is not given  # one optimizer per network
+    plain = keras.Sequential([keras.Input((16,), dtype="int32"), keras.layers.Embedding(50, 8)])
+    tasks.compile_model(plain, "language_modeling", optimizer="sgd", learning_rate=0.5)
+    assert isinstance(plain.optimizer, keras.optimizers.SGD)
+    assert np.isclose(float(plain.optimizer.learning_rate), 0.5)
+    with pytest.raises(ArgumentValueError, match="plain models"):
+        tasks.losses_and_metrics(plain, "generative")
+
+
+def test_search_objectives_include_a_models_own_metrics(digits):
+    gan = zoo.build("dcgan_tiny")
+    tasks.compile_model(gan, "generative")
+    # mmd is reported on held-out data only.
+    assert tasks.objectives("generative", gan, True) == [
+        "d_loss",
+        "g_loss",
+        "val_d_loss",
+        "val_g_loss",
+        "val_mmd",
+    ]
+    assert tasks.default_objective("generative", gan) == "mmd"
+    vae = zoo.build("vae_tiny")
+    tasks.compile_model(vae, "autoencoder")
+    assert tasks.objectives("autoencoder", vae, False) == ["loss", "mae", "kl_loss"]
+    assert tasks.objectives("regression", None, False) == ["loss", "mae", "rmse"]
+
+
+def test_kernel_mmd_is_zero_for_the_same_images_and_grows_as_they_part():
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (32, 8, 8, 1)).astype("float32")
+    other = rng.uniform(-1, 1, (32, 8, 8, 1)).astype("float32")
+    same = float(kernel_mmd(real, real))
+    near = float(kernel_mmd(real, other))
+    far = float(kernel_mmd(real, np.clip(other + 0.8, -1, 1)))
+    assert abs(same) < 1e-6 and 0 < near < far
+    assert np.isclose(near, float(kernel_mmd(other, real)), atol=1e-6)

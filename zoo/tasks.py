@@ -1,0 +1,230 @@
+"""Training tasks: how ``zoo.train``, ``zoo.tune`` and ``zoo.evaluate`` treat a model.
+
+- ``classification`` and ``regression``: zoo's losses and metrics; scored with
+  scikit-learn (report, confusion matrix, R^2).
+- ``autoencoder``: the inputs are the targets; an autoencoder or VAE uses its own
+  ``compile()`` (reconstruction loss, and the KL term of a VAE).
+- ``language_modeling``: token windows with next-token targets; cross-entropy and
+  accuracy per token, scored with perplexity; a GPT uses its own ``compile()``.
+- ``generative``: the model's own ``compile()`` and losses (GANs, diffusion).
+
+A registered architecture implies its task (a VAE trains as an autoencoder on any
+image data, a GPT as a language model), so ``zoo.train("vae_tiny", "digits")`` needs
+no ``task``; an explicit ``task`` wins over both the architecture and the data.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+import keras
+
+from zoo import _validation as v
+
+TASKS = ("classification", "regression", "autoencoder", "language_modeling", "generative")
+SCORED_BY_SKLEARN = ("classification", "regression")
+
+# A registered architecture's task column -> the training task it implies.
+_ARCHITECTURE_TASKS = {
+    "reconstruction": "autoencoder",
+    "image generation": "generative",
+    "language modeling": "language_modeling",
+}
+
+
+def check(task: Any) -> str | None:
+    """`task` if it is None or one of :data:`TASKS`."""
+    return None if task is None else v.check_choice("task", task, TASKS)
+
+
+def for_architecture(model_or_name: Any) -> str | None:
+    """The task a registered name (or a model zoo built) implies; None if it has none."""
+    from zoo import registry
+
+    name = None
+    if isinstance(model_or_name, str):
+        name = model_or_name
+    elif isinstance(model_or_name, keras.Model):
+        name = (registry.get_spec(model_or_name) or {}).get("architecture")
+    if name is None or name not in registry.names():
+        return None
+    return _ARCHITECTURE_TASKS.get(registry.get_entry(name).task)
+
+
+def resolve(task: str | None, model_or_name: Any, data: Any) -> str:
+    """The task to train with: explicit, else the architecture's, else the data's.
+
+    Raises:
+        ValueError: for a language-modelling task on other data, or the reverse.
+    """
+    task = check(task) or for_architecture(model_or_name) or data.task
+    if (task == "language_modeling") != (data.task == "language_modeling"):
+        raise v.invalid(
+            "data",
+            "language-modelling data (zoo.data.load(text, task='language_modeling')) for "
+            "task='language_modeling', and only for it",
+            f"{data.task} data for task={task!r}",
+        )
+    return task
+
+
+def data_task(task: str | None, model_or_name: Any) -> str | None:
+    """The ``zoo.data.load`` task for a source the model will train on (None: infer)."""
+    task = check(task) or for_architecture(model_or_name)
+    return "language_modeling" if task == "language_modeling" else None
+
+
+def feed(dataset: Any, task: str) -> Any:
+    """A split's ``(x, y)`` pipeline as the task trains on it (an autoencoder's ``(x, x)``)."""
+    if dataset is None or task != "autoencoder":
+        return dataset
+    return dataset.map(lambda x, y: (x, x))
+
+
+def outputs_logits(model: keras.Model) -> bool:
+    """Whether a classifier's output layer leaves its scores unnormalised (logits).
+
+    True when the layer that produces the output has a linear activation, as the
+    heads of keras-hub classifiers do; False for softmax or sigmoid outputs and for
+    models whose output layer cannot be told.
+    """
+    try:
+        layer = model.outputs[0]._keras_history[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        return False
+    if getattr(layer, "produces_logits", False):  # a tied output embedding, say
+        return True
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) == "linear"
+
+
+def uses_own_compile(model: keras.Model, task: str) -> bool:
+    """Whether the model compiles itself for `task` (zoo's generative families do)."""
+    own = type(model).compile is not keras.Model.compile
+    return task == "generative" or (own and task in ("autoencoder", "language_modeling"))
+
+
+def losses_and_metrics(model: keras.Model, task: str) -> tuple[Any, list[Any]]:
+    """The loss and metrics zoo compiles a plain model with for `task`."""
+    logits = outputs_logits(model)
+    if task == "classification":
+        units = model.output_shape[-1] if isinstance(model.output_shape, tuple) else None
+        if units == 1:
+            threshold = 0.0 if logits else 0.5
+            return keras.losses.BinaryCrossentropy(from_logits=logits), [
+                keras.metrics.BinaryAccuracy(name="accuracy", threshold=threshold)
+            ]
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=logits), ["accuracy"]
+    if task == "regression":
+        return keras.losses.MeanSquaredError(), [
+            keras.metrics.MeanAbsoluteError(name="mae"),
+            keras.metrics.RootMeanSquaredError(name="rmse"),
+        ]
+    if task == "language_modeling":
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=logits), [
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        ]
+    if task == "autoencoder":
+        return keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    raise v.invalid("task", "a task zoo compiles plain models for", task)
+
+
+def optimizer_factory(optimizer: Any, learning_rate: float | None):
+    """A zero-argument callable making a fresh optimizer each time it is called.
+
+    `optimizer` is a name (made with `learning_rate`, default 1e-3), an Optimizer
+    (used first, then copied: a GAN needs one per network) or such a callable.
+    """
+    if isinstance(optimizer, str):
+        kind = keras.optimizers.get(optimizer).__class__
+        return lambda: kind(learning_rate=learning_rate or 1e-3)
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        given = [optimizer]
+        return lambda: given.pop() if given else optimizer.from_config(optimizer.get_config())
+    if callable(optimizer):
+        return optimizer
+    raise v.invalid(
+        "optimizer", "an optimizer name or a keras.optimizers.Optimizer", optimizer, TypeError
+    )
+
+
+def optimizers(model: keras.Model) -> list[Any]:
+    """The optimizers a compiled model trains with (a GAN's two, else one)."""
+    found = [getattr(model, n, None) for n in ("d_optimizer", "g_optimizer")]
+    found = [opt for opt in found if opt is not None]
+    return found or [model.optimizer]
+
+
+def compile_model(
+    model: keras.Model,
+    task: str,
+    *,
+    optimizer: Any = "auto",
+    learning_rate: float | None = None,
+    **settings: Any,
+) -> None:
+    """Compile a model for `task`.
+
+    Args:
+        model: the model.
+        task: one of :data:`TASKS`.
+        optimizer: ``"auto"`` (Adam, or the model's own choice when it compiles
+            itself), a name, an Optimizer or a callable that makes one.
+        learning_rate: the rate (default 1e-3, or the model's own).
+        **settings: more ``compile`` arguments (``jit_compile``, ...).
+    """
+    if uses_own_compile(model, task):
+        if isinstance(optimizer, str) and optimizer == "auto":
+            model.compile(**settings)
+            if learning_rate is not None:
+                for opt in optimizers(model):
+                    opt.learning_rate = learning_rate
+            return
+        make = optimizer_factory(optimizer, learning_rate)
+        if "d_optimizer" in inspect.signature(model.compile).parameters:
+            model.compile(d_optimizer=make(), g_optimizer=make(), **settings)
+        else:
+            model.compile(optimizer=make(), **settings)
+        return
+    loss, metrics = losses_and_metrics(model, task)
+    chosen = "adam" if isinstance(optimizer, str) and optimizer == "auto" else optimizer
+    model.compile(
+        optimizer=optimizer_factory(chosen, learning_rate)(), loss=loss, metrics=metrics, **settings
+    )
+
+
+def objectives(task: str, model: keras.Model | None, has_validation: bool) -> list[str]:
+    """The metric names a search on `task` can optimise (``val_`` ones with validation).
+
+    `model` is a compiled probe of the architecture, whose own metrics (a VAE's
+    ``kl_loss``, a GAN's ``d_loss``, ``g_loss`` and held-out ``mmd``) are added.
+    """
+    base = {
+        "classification": ["loss", "accuracy"],
+        "language_modeling": ["loss", "accuracy"],
+        "regression": ["loss", "mae", "rmse"],
+        "autoencoder": ["loss", "mae"],
+    }
+    names = list(base.get(task, []))
+    if model is not None:
+        names += [m.name for m in model.metrics if m.name != "compile_metrics"]
+    names = list(dict.fromkeys(names))
+    held_out = getattr(model, "held_out_metrics", ())
+    trained = [name for name in names if name not in held_out]
+    return trained + ([f"val_{name}" for name in names] if has_validation else [])
+
+
+def default_objective(task: str, model: keras.Model | None = None) -> str:
+    """What a search minimises or maximises by default (before any ``val_`` prefix)."""
+    if task == "classification":
+        return "accuracy"
+    return getattr(model, "default_objective", "loss")
+
+
+def add_scores(metrics: dict[str, float], task: str) -> dict[str, float]:
+    """Task scores derived from Keras's metrics: a language model's perplexity."""
+    if task == "language_modeling" and "loss" in metrics:
+        metrics["perplexity"] = math.exp(min(metrics["loss"], 700.0))
+    return metrics
