@@ -6,7 +6,7 @@ import pytest
 
 import zoo
 from zoo import tasks
-from zoo._validation import ArgumentValueError
+from zoo._validation import ArgumentTypeError, ArgumentValueError
 from zoo.architectures.gan import kernel_mmd
 
 
@@ -60,6 +60,10 @@ def test_models_that_compile_themselves_keep_their_choice_unless_told(zen):
     assert np.isclose(float(plain.optimizer.learning_rate), 0.5)
     with pytest.raises(ArgumentValueError, match="plain models"):
         tasks.losses_and_metrics(plain, "generative")
+    with pytest.raises(ArgumentTypeError, match="optimizer name"):
+        tasks.optimizer_factory(3, None)
+    with pytest.raises(ArgumentValueError, match="'auto' or a Keras optimizer name"):
+        zoo.train("mlp_tiny", "digits", optimizer="adamm", save=False)
 
 
 def test_search_objectives_include_a_models_own_metrics(digits):

@@ -137,7 +137,7 @@ def _as_data(data: Any, task: str | None = None):
 
     if isinstance(data, Data):
         return data
-    return load(data, task=task) if task is not None else load(data)
+    return load(data, task=task)
 
 
 def evaluate(model: Any, data: Any, *, split: str = "test", task: str | None = None) -> Evaluation:

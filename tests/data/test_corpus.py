@@ -62,6 +62,12 @@ def test_token_encoder_round_trips_characters():
         encoder.decode([0, 999])
     with pytest.raises(ArgumentTypeError, match="a string or a list of strings"):
         encoder.transform(3)
+    rebuilt = TokenEncoder.from_vocabulary(encoder.vocabulary, "character")
+    np.testing.assert_array_equal(rebuilt.transform("Bye"), encoder.transform("Bye"))
+    with pytest.raises(ArgumentValueError, match="starting with ''"):
+        TokenEncoder.from_vocabulary(["a", "b"], "character")
+    with pytest.raises(ArgumentValueError, match="'character', 'word'"):
+        TokenEncoder.from_vocabulary(encoder.vocabulary, "bytes")
 
 
 def test_bad_corpora_are_clear_errors(tmp_path):
