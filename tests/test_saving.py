@@ -119,6 +119,25 @@ def test_killed_save_process_leaves_previous_version(tmp_path):
     assert sorted(p.name for p in folder.parent.iterdir()) == ["m"]
 
 
+def test_generative_models_load_in_a_fresh_process(tmp_path):
+    # zoo.load must register zoo's model classes itself (a new process has not
+    # imported zoo.architectures when it loads a GAN, VAE or GPT).
+    folders = {}
+    for name in ("vae_tiny", "dcgan_tiny", "gpt_tiny", "diffusion_tiny"):
+        model = zoo.build(name)
+        folders[name] = zoo.save(model, tmp_path / name)
+    script = "import sys, zoo\nfor path in sys.argv[1:]:\n    print(type(zoo.load(path)).__name__)"
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, folders.values())],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["VAE", "GAN", "GPT", "Diffusion"]
+
+
 def test_load_missing_lists_saved_models():
     zoo.save(zoo.build("mlp_tiny"), "present")
     with pytest.raises(FileNotFoundError, match="present"):

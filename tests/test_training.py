@@ -34,6 +34,9 @@ def test_train_by_name_returns_tables_and_saves_card(digits, tmp_path):
     assert card["metrics"]["accuracy"] == pytest.approx(result.metrics["accuracy"])
     assert card["training"]["epochs_run"] == 3 and card["training"]["replicas"] == 1
     assert pd.read_csv(result.path / "history.csv").shape[0] == 3
+    for plot in ("curves.png", "confusion.png"):  # zoo.plots, beside the model
+        assert (result.path / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [ax.get_title() for ax in result.plot().axes] == ["loss", "accuracy"]
     assert (result.run_dir / "logs").is_dir()  # TensorBoard
 
 

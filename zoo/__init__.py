@@ -32,12 +32,15 @@ _FUNCTIONS = {
     "evaluate": "zoo.training",
     "cross_validate": "zoo.training",
     "tune": "zoo.tuning",
+    "export": "zoo.exporting",
+    "doctor": "zoo.environment",
 }
 _MODULES = (
     "architectures",
     "data",
     "distribute",
     "layers",
+    "plots",
     "registry",
     "saving",
     "training",
@@ -53,11 +56,14 @@ __all__ = [
     "cross_validate",
     "data",
     "distribute",
+    "doctor",
     "evaluate",
+    "export",
     "layers",
     "list_architectures",
     "load",
     "load_card",
+    "plots",
     "registry",
     "save",
     "saving",
@@ -74,12 +80,15 @@ if TYPE_CHECKING:  # pragma: no cover
         data,
         distribute,
         layers,
+        plots,
         registry,
         saving,
         training,
         transfer,
         tuning,
     )
+    from zoo.environment import doctor
+    from zoo.exporting import export
     from zoo.registry import build, count_params, list_architectures
     from zoo.saving import load, load_card, save
     from zoo.training import cross_validate, evaluate, train

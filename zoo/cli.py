@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import os
 import sys
 import tempfile
@@ -28,6 +29,9 @@ EPILOG = """examples:
   zoo build mlp --set units=(256,128) --set dropout=0.2
   zoo weights pull resnet50 vgg16  prefetch checked ImageNet weights (--mirror URL)
   zoo weights list                 which backbones have ImageNet weights on disk
+  zoo export convnet_digits --format onnx   checked saved_models/convnet_digits/export/model.onnx
+  zoo export convnet_digits --format tflite --output digits.tflite
+  zoo doctor                       versions, devices, offline weights, writable folders
 """
 
 
@@ -276,6 +280,42 @@ def make_parser() -> argparse.ArgumentParser:
         description="Print each backbone's weights file and whether it is on disk.",
     )
     weights_list.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard")
+
+    export = commands.add_parser(
+        "export",
+        help="export a saved model as a SavedModel, TFLite or ONNX file, checked",
+        description="Load MODEL (a name under saved_models/ or a path), export it, run the "
+        "artifact next to the Keras model on random inputs and print the path, the size and "
+        "the largest difference. The artifact replaces an earlier one only if the difference "
+        "is within the tolerance; otherwise the command exits with status 1.",
+    )
+    export.add_argument("model", metavar="MODEL", help="saved model name or path")
+    export.add_argument(
+        "--format",
+        default="saved_model",
+        choices=["saved_model", "tflite", "onnx"],
+        help="saved_model (default), tflite, or onnx (pip install 'zoo[export]')",
+    )
+    export.add_argument(
+        "--output",
+        metavar="PATH",
+        help="file or folder (default: MODEL's folder/export/model.onnx, model.tflite or "
+        "saved_model/)",
+    )
+    export.add_argument(
+        "--tolerance",
+        type=float,
+        help="largest absolute difference allowed (default 1e-4; 1e-2 for mixed precision)",
+    )
+
+    commands.add_parser(
+        "doctor",
+        help="check the installation: versions, devices, offline weights, writable folders",
+        description="Print the versions of zoo's dependencies, the devices TensorFlow sees "
+        "and what strategy='auto' and mixed_precision='auto' would pick, which ImageNet "
+        "weights are on disk, and whether zoo's folders are writable, each with ok, warn or "
+        "fail and a fix. Exits with status 1 when a check failed.",
+    )
     return parser
 
 
@@ -619,6 +659,36 @@ def _weights(args: argparse.Namespace) -> int:
     return 1 if len(failed) else 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from zoo import exporting
+
+    try:
+        result = exporting.export(
+            args.model, args.output, format=args.format, tolerance=args.tolerance
+        )
+    except (
+        exporting.ExportError,
+        exporting.ExportParityError,
+        exporting.MissingDependencyError,
+    ) as error:
+        print(f"zoo export: error: {error}", file=sys.stderr)
+        return 1
+    from zoo.exporting import format_size
+
+    print(f"exported to {result.path} ({format_size(result.size_bytes)}, {result.seconds:.1f} s)")
+    return 0
+
+
+def _doctor() -> int:
+    with contextlib.suppress(Exception):  # the doctor reports a broken TensorFlow itself
+        _import_tensorflow_quietly()
+    from zoo import environment
+
+    report = environment.doctor()
+    print(report)
+    return 0 if report.ok else 1
+
+
 def _import_tensorflow_quietly() -> None:
     """Import TensorFlow and list devices with its C++ start-up log lines hidden.
 
@@ -664,6 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "launch needs a command after --, for example: zoo launch -- zoo train ..."
             )
         return launch(command, workers=args.workers, timeout=args.timeout)
+    if args.command == "doctor":  # works, and says why, when TensorFlow is broken
+        return _doctor()
     _import_tensorflow_quietly()
     from zoo._validation import ArgumentTypeError, ArgumentValueError
 
@@ -694,6 +766,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _tune(args)
         elif args.command == "weights":
             return _weights(args)
+        elif args.command == "export":
+            return _export(args)
     except (
         ArgumentValueError,
         ArgumentTypeError,

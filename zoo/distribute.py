@@ -152,6 +152,46 @@ def _multiworker_strategy():
     return strat
 
 
+# The dtype policy mixed_precision("auto") picks for each kind of device.
+AUTO_POLICIES = {"tpu": "mixed_bfloat16", "gpu": "mixed_float16", "cpu": "float32"}
+
+
+def auto_choice() -> dict[str, Any]:
+    """What ``strategy("auto")`` and ``mixed_precision("auto")`` would pick here.
+
+    Creates no strategy and connects to no TPU (it does list TensorFlow's logical
+    devices, as :func:`strategy` does), for example for ``zoo doctor``.
+
+    Returns:
+        ``{"strategy", "device", "replicas", "mixed_precision"}``: the strategy's
+        class name (``"default"`` for TensorFlow's default strategy), the device
+        kind its replicas run on, their number (None for a TPU, unknown until
+        connected) and the dtype policy name.
+
+    Example:
+        >>> zoo.distribute.auto_choice()
+        {'strategy': 'default', 'device': 'cpu', 'replicas': 1, 'mixed_precision': 'float32'}
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    choice = {
+        "tpu": {"strategy": "TPUStrategy", "device": "tpu", "replicas": None},
+        "mirrored": {"strategy": "MirroredStrategy", "device": "gpu", "replicas": len(gpus)},
+        "default": {"strategy": "default", "device": "gpu" if gpus else "cpu", "replicas": 1},
+    }[_auto_kind(gpus)]
+    return {**choice, "mixed_precision": AUTO_POLICIES[choice["device"]]}
+
+
+def _auto_kind(gpus: list[Any]) -> str:
+    """``strategy("auto")``'s choice: ``"tpu"``, ``"mirrored"`` (several GPUs) or ``"default"``."""
+    if tpu_present():
+        return "tpu"
+    if len(gpus) > 1:
+        return "mirrored"
+    return "default"
+
+
 def strategy(kind: Any = "auto", *, devices: list[str] | None = None):
     """Return a ``tf.distribute.Strategy``.
 
@@ -180,9 +220,10 @@ def strategy(kind: Any = "auto", *, devices: list[str] | None = None):
         return _multiworker_strategy()
     gpus = tf.config.list_logical_devices("GPU")
     if kind == "auto":
-        if tpu_present():
+        auto = _auto_kind(gpus)
+        if auto == "tpu":
             return _tpu_strategy()
-        if len(gpus) > 1:
+        if auto == "mirrored":
             return tf.distribute.MirroredStrategy()
         # One device: TensorFlow's default strategy places ops on the GPU if there is
         # one. OneDeviceStrategy would cost ~20% of steps/s here (measured, small CNN).
@@ -261,7 +302,7 @@ def mixed_precision(mode: str = "auto", strat: Any = None) -> str:
     v.check_choice("mixed_precision", mode, PRECISIONS)
     if mode == "auto":
         kind = device_kind(strat) if strat is not None else "cpu"
-        return {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(kind, "float32")
+        return AUTO_POLICIES.get(kind, "float32")
     return "float32" if mode == "off" else mode
 
 

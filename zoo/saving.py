@@ -271,6 +271,7 @@ def load(name_or_path: str | os.PathLike, *, compile: bool = True) -> keras.Mode
     Example:
         >>> model = zoo.load("my_mlp")
     """
+    import zoo.architectures  # GAN, VAE, Autoencoder, GPT, Diffusion model classes
     import zoo.layers
     import zoo.transfer  # noqa: F401  (HubLayer, layer-wise optimizers)
 

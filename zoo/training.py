@@ -67,6 +67,12 @@ class TrainResult:
     run_dir: Path | None
     strategy: dict[str, Any]
 
+    def plot(self, metrics: Any = None, path: Any = None) -> Any:
+        """Training curves per metric (:func:`zoo.plots.training_curves`)."""
+        from zoo import plots
+
+        return plots.training_curves(self.history, metrics=metrics, path=path)
+
 
 def _classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, names: list[str]):
     from sklearn import metrics as skm
@@ -340,7 +346,7 @@ def train(
         >>> result = zoo.train("convnet_digits", "digits", epochs=5)
         >>> result.history.tail(1), result.metrics["accuracy"]
     """
-    from zoo import distribute, registry, saving
+    from zoo import distribute, plots, registry, saving
 
     _check_model_argument(model_or_name)
     epochs = v.check_int("epochs", epochs, minimum=1)
@@ -478,6 +484,7 @@ def train(
             },
         )
         frame.to_csv(path / "history.csv", index=False)
+        plots.save_beside(path, history=frame, confusion=confusion)
     return TrainResult(
         model, frame, metrics, report, confusion, path, run_dir, distribute.describe(strat)
     )

@@ -144,6 +144,7 @@ def test_layerwise_optimizer_round_trips_with_the_model(digits, tmp_path):
     assert [s["stage"] for s in card["stages"]] == ["head", "fine_tune"]
     assert card["stages"][1]["learning_rate"] == pytest.approx(1e-4)
     assert card["layer_decay"] == 0.5
+    assert (result.path / "curves.png").stat().st_size > 1000
     history = (result.path / "history.csv").read_text().splitlines()
     assert history[0].startswith("epoch,stage")
 

@@ -133,7 +133,8 @@ def test_random_search_gives_a_table_the_best_model_and_a_card(digits, tmp_path)
     loaded = zoo.load(result.path)
     x = next(iter(digits.test))[0]
     np.testing.assert_allclose(loaded.predict(x, verbose=0), result.model.predict(x, verbose=0))
-    assert result.plot().get_ylabel() == "val_accuracy"
+    assert result.plot().axes[0].get_ylabel() == "val_accuracy"
+    assert (result.path / "tuning.png").stat().st_size > 1000
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(digits, tmp_path):

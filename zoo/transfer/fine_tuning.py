@@ -68,6 +68,12 @@ class FineTuneResult:
     confusion: pd.DataFrame | None
     path: Path | None
 
+    def plot(self, metrics: Any = None, path: Any = None) -> Any:
+        """Training curves per metric (:func:`zoo.plots.training_curves`)."""
+        from zoo import plots
+
+        return plots.training_curves(self.history, metrics=metrics, path=path)
+
 
 def find_backbone(model: keras.Model) -> keras.Layer:
     """The pretrained part of a model.
@@ -436,7 +442,7 @@ def fine_tune(
         >>> result = zoo.transfer.fine_tune("digits_0_4_convnet", five_to_nine, epochs=10)
         >>> result.history.groupby("stage").tail(1)
     """
-    from zoo import distribute, registry, saving
+    from zoo import distribute, plots, registry, saving
     from zoo.training import _EpochTimer, _first_batch, evaluate, outputs_logits
     from zoo.transfer.backbones import BACKBONES, image_classifier
 
@@ -687,6 +693,7 @@ def fine_tune(
             },
         )
         history.to_csv(path / "history.csv", index=False)
+        plots.save_beside(path, history=history, confusion=evaluation.confusion)
     return FineTuneResult(
         model, history, stage_table, metrics, evaluation.report, evaluation.confusion, path
     )

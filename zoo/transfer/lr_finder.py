@@ -46,24 +46,6 @@ def _suggest(lrs: np.ndarray, smoothed: np.ndarray) -> float:
     return float(lrs[int(np.argmin(slopes))])
 
 
-def _plot(table: pd.DataFrame, suggestion: float):
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 4))
-    axes = figure.subplots()
-    axes.semilogx(table["lr"], table["smoothed_loss"], label="smoothed loss")
-    axes.axvline(suggestion, color="tab:red", linestyle="--", label=f"suggested {suggestion:.2e}")
-    axes.set_xlabel("learning rate")
-    axes.set_ylabel("loss")
-    axes.set_title("learning-rate range test")
-    axes.legend()
-    figure.tight_layout()
-    return figure
-
-
 def lr_find(
     model: keras.Model,
     data: Any,
@@ -97,7 +79,7 @@ def lr_find(
         >>> result = zoo.transfer.lr_find(zoo.build("mlp", input_shape=(8, 8, 1)), "digits")
         >>> result.suggestion, result.table.tail()
     """
-    from zoo import tasks, training
+    from zoo import plots, tasks, training
 
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
@@ -144,4 +126,4 @@ def lr_find(
 
     table = pd.DataFrame(rows)
     suggestion = _suggest(table["lr"].to_numpy(), table["smoothed_loss"].to_numpy())
-    return LRFindResult(table, suggestion, _plot(table, suggestion))
+    return LRFindResult(table, suggestion, plots.lr_find(table, suggestion))

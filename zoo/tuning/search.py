@@ -133,26 +133,11 @@ class TuneResult:
     directory: Path
     path: Path | None = None
 
-    def plot(self, ax: Any = None) -> Any:
-        """Score against trial, with the best score so far; returns the Axes."""
-        import matplotlib.pyplot as plt
+    def plot(self, path: str | os.PathLike | None = None) -> Any:
+        """Score against trial with the best so far (:func:`zoo.plots.tuning`)."""
+        from zoo import plots
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        done = self.trials[self.trials["status"] == "COMPLETED"]
-        ax.scatter(done["trial"], done["score"], label="trial", color="tab:blue")
-        best = done["score"].cummin() if self.direction == "min" else done["score"].cummax()
-        ax.step(done["trial"], best, where="post", label="best so far", color="tab:orange")
-        failed = self.trials[self.trials["status"] != "COMPLETED"]
-        if len(failed):
-            low = done["score"].min() if len(done) else 0.0
-            ax.scatter(
-                failed["trial"], [low] * len(failed), marker="x", color="tab:red", label="failed"
-            )
-        ax.set_xlabel("trial")
-        ax.set_ylabel(self.objective)
-        ax.legend()
-        return ax
+        return plots.tuning(self, path=path)
 
 
 def _direction(objective: str, direction: str | None) -> str:
@@ -505,7 +490,7 @@ def tune(
         >>> result = zoo.tune("mlp_tiny", "digits", max_trials=4, epochs=2)
         >>> result.trials, result.best_hyperparameters
     """
-    from zoo import distribute, saving, tasks
+    from zoo import distribute, plots, saving, tasks
     from zoo.training import _as_data, evaluate
 
     tasks.check(task)
@@ -702,7 +687,7 @@ def tune(
             },
         )
         trials.to_csv(path / "trials.csv", index=False)
-    return TuneResult(
+    result = TuneResult(
         trials=trials,
         best_hyperparameters=best_values,
         model=model,
@@ -712,3 +697,6 @@ def tune(
         directory=Path(tuner.project_dir),
         path=path,
     )
+    if path is not None:
+        plots.save_beside(path, search=result)
+    return result
