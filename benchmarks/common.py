@@ -64,3 +64,16 @@ def row(name: str, zoo_value: float, baseline_value: float, unit: str, target: s
         "ratio": round(ratio, 3),
         "target": target,
     }
+
+
+def fraction(name: str, value: float, whole: float, unit: str, target: str = "(info)"):
+    """A row whose ratio is value / whole: the zoo column holds the named model's value,
+    the baseline column the reference it is a fraction of (for example a measured peak).
+    """
+    return {
+        "benchmark": name,
+        "zoo": f"{value:.2f} {unit}",
+        "baseline": f"{whole:.2f} {unit}",
+        "ratio": round(value / whole, 3),
+        "target": target,
+    }

@@ -20,6 +20,7 @@ BENCHMARKS = [
     "feature_cache",
     "tuning_memory",
     "tuning_workers",
+    "resnet50",
 ]
 
 

@@ -1,3 +1,4 @@
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -18,4 +19,14 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     assert "zoo.train vs model.fit" in text and "image-folder pipeline" in text
     assert "cached features" in text
     assert "zoo.tune memory growth" in text and "zoo.tune --workers 2 vs 1" in text
+    assert "zoo resnet_50 (stride_on='1x1') vs keras ResNet50: inference images/s" in text
+    assert "zoo resnet_50 (stride_on='1x1') vs keras ResNet50: training images/s" in text
+    for model in ("zoo resnet_50 (stride_on='1x1')", "zoo resnet_50", "keras ResNet50"):
+        for kind in ("inference", "training"):
+            assert f"{model} {kind}: fraction of measured fp32 matmul peak" in text
+    # The torchvision rows appear exactly when torch and torchvision can be imported.
+    has_torch = all(importlib.util.find_spec(name) for name in ("torch", "torchvision"))
+    assert ("zoo resnet_50 vs torchvision resnet50" in text) == has_torch
+    assert ("torchvision resnet50 training: fraction" in text) == has_torch
+    assert ("so there are no torchvision rows" in text) != has_torch
     assert text.count("| ") > 8

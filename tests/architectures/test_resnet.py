@@ -36,6 +36,19 @@ def test_bottleneck_v1_imagenet_stem(tmp_path):
     )
 
 
+def test_stride_on_1x1_is_the_keras_applications_layout(tmp_path):
+    # The paper's Caffe model / keras.applications.ResNet50 downsample on the first 1x1
+    # of a bottleneck; torchvision (the default) on the 3x3. Same parameters.
+    small = {"input_shape": (32, 32, 3), "blocks_per_stage": (1, 1), "filters": (4, 8)}
+    model = check_architecture("resnet_50", tmp_path, stride_on="1x1", stem_filters=8, **small)
+    assert model.get_layer("stage2_block1_conv1").strides == (2, 2)
+    assert model.get_layer("stage2_block1_conv2").strides == (1, 1)
+    default = zoo.build("resnet_50", stem_filters=8, **small)
+    assert default.get_layer("stage2_block1_conv1").strides == (1, 1)
+    assert default.get_layer("stage2_block1_conv2").strides == (2, 2)
+    assert zoo.count_params("resnet_50", stride_on="1x1") == zoo.count_params("resnet_50")
+
+
 def test_any_input_size_and_headless():
     model = zoo.build("resnet_tiny", input_shape=(37, 23, 1), num_classes=None)
     assert model.output_shape == (None, 8)
@@ -113,6 +126,7 @@ def test_resnet_bad_arguments():
             ({"shortcut": "conv"}, "value", "'projection', 'zero_pad'"),
             ({"pooling": None}, "value", "pooling"),
             ({"preact": "yes"}, "type", "preact"),
+            ({"stride_on": "3"}, "value", "'3x3', '1x1'"),
         ],
     )
     check_bad_arguments(
