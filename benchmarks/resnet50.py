@@ -52,10 +52,10 @@ rows; `pip install torch==2.14.1 torchvision==0.29.1` (x86_64) in the same envir
 adds them."""
 
 
-FULL = {"size": 224, "batch": 16, "repeats": 5, "matmul": 2048, "eager": False}
+FULL = {"size": 224, "batch": 16, "repeats": 10, "matmul": 2048, "eager": False, "pause": 0.3}
 # Quick mode runs the Keras models eagerly, without a warm-up call: tracing two
 # ResNet-50 train steps alone takes about 7 s here, more than the whole smoke test.
-QUICK = {"size": 64, "batch": 2, "repeats": 1, "matmul": 512, "eager": True}
+QUICK = {"size": 64, "batch": 2, "repeats": 1, "matmul": 512, "eager": True, "pause": 0.0}
 
 
 def matmul_gflops(n: int, repeats: int) -> float:
@@ -203,11 +203,17 @@ def run(quick: bool = False) -> list[dict]:
     infer = {name: [] for name in sides}
     train = {name: [] for name in sides}
     peaks = []
-    for _ in range(settings["repeats"]):  # interleaved, so drift hits every side alike
-        peaks.append(matmul_gflops(settings["matmul"], 3))
-        for name, side in sides.items():
-            infer[name].append(_rate(side.infer, batch))
-            train[name].append(_rate(side.train, batch))
+    names = list(sides)
+    # Inference rounds first, then training rounds (a training step's allocations and
+    # threads otherwise disturb the next side's inference). Sides are interleaved and
+    # who goes first rotates, and each timed call follows a pause: torch's OpenMP
+    # threads spin for a while after their work, which slowed whichever side came next.
+    for rates, kind in ((infer, "infer"), (train, "train")):
+        for round_ in range(settings["repeats"]):
+            peaks.append(matmul_gflops(settings["matmul"], 3))
+            for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                time.sleep(settings["pause"])
+                rates[name].append(_rate(getattr(sides[name], kind), batch))
     peak = best(peaks)
     shape = f"{size}x{size}, batch {batch}"
     rows = [
