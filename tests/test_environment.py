@@ -63,6 +63,9 @@ def test_text_and_repr(report):
         assert f"\n{section}:" in f"\n{text}"
     assert text.splitlines()[-1].startswith("zoo doctor: ")
     assert repr(report).startswith("DoctorReport(ok=True")
+    from IPython.lib.pretty import pretty  # what a notebook cell shows
+
+    assert pretty(report) == text
 
 
 def test_auto_choice_on_a_cpu():

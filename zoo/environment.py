@@ -107,6 +107,9 @@ class DoctorReport:
         lines.append(f"zoo doctor: {verdict} ({self.seconds:.1f} s)")
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython, notebooks
+        printer.text(str(self))
+
     def __repr__(self) -> str:
         counts = self.table["status"].value_counts()
         return (
