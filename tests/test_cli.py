@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -151,3 +152,16 @@ def test_launch_command_runs_workers(capfd):
     assert code == 0
     out = capfd.readouterr().out
     assert "[worker 0] 0" in out and "[worker 1] 1" in out
+
+
+def test_first_use_of_zoo_hides_tensorflows_start_up_lines():
+    # TF 2.21 logs oneDNN/CUDA notices through absl whatever TF_CPP_MIN_LOG_LEVEL says;
+    # zoo imports TensorFlow quietly on first use (notebooks, scripts), as the CLI does.
+    script = "import zoo; print(zoo.build('mlp_tiny').count_params())"
+    env = {k: v for k, v in os.environ.items() if k != "ZOO_TF_LOGS"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "oneDNN custom operations" not in result.stderr
+    assert "absl::InitializeLog" not in result.stderr

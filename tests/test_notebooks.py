@@ -48,3 +48,6 @@ def test_notebook_runs_in_fast_mode(path, tmp_path, monkeypatch):
         if output.get("output_type") == "error"
     ]
     assert not errors
+    # Every notebook draws something, and zoo.plots' figures show as images.
+    assert any("image/png" in output.get("data", {}) for cell in notebook.cells
+               for output in cell.get("outputs", []))  # fmt: skip

@@ -144,3 +144,15 @@ def test_save_beside_writes_the_runs_plots_and_never_fails_the_run(tmp_path):
 
 def test_plots_is_public():
     assert zoo.plots is plots and callable(zoo.plots.image_grid)
+
+
+def test_figures_show_as_png_in_ipython_without_pyplot():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        figure = plots.image_grid(np.zeros((2, 4, 4)))
+        data, _ = shell.display_formatter.format(figure)
+        assert data["image/png"][:8] == PNG
+    finally:
+        InteractiveShell.clear_instance()

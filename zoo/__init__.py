@@ -35,6 +35,8 @@ _FUNCTIONS = {
     "export": "zoo.exporting",
     "doctor": "zoo.environment",
 }
+# zoo.doctor must run (and report) when TensorFlow is broken.
+_WITHOUT_TENSORFLOW = ("doctor",)
 _MODULES = (
     "architectures",
     "data",
@@ -96,6 +98,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
+    if (name in _FUNCTIONS or name in _MODULES) and name not in _WITHOUT_TENSORFLOW:
+        from zoo._quiet import import_tensorflow
+
+        import_tensorflow()  # first use: without TensorFlow's C++ start-up lines
     if name in _FUNCTIONS:
         value = getattr(importlib.import_module(_FUNCTIONS[name]), name)
     elif name in _MODULES:

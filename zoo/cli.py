@@ -7,7 +7,6 @@ import ast
 import contextlib
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -690,30 +689,9 @@ def _doctor() -> int:
 
 
 def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow and list devices with its C++ start-up log lines hidden.
+    from zoo._quiet import import_tensorflow
 
-    TF 2.21 writes oneDNN/CUDA notices to file descriptor 2 through absl, ignoring
-    TF_CPP_MIN_LOG_LEVEL. They are captured and shown only if the import fails, or
-    always with ZOO_TF_LOGS=1.
-    """
-    if os.environ.get("ZOO_TF_LOGS") == "1":
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()
-        except BaseException:
-            os.dup2(saved, 2)
-            log.seek(0)
-            sys.stderr.write(log.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    import_tensorflow(list_devices=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,7 +35,28 @@ _STAGE_COLOURS = ("#f2f2f2", "#e3ecf7")
 def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
+    _show_in_notebooks(Figure)
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def _show_in_notebooks(figure_class: type) -> None:
+    """Let IPython show a returned Figure as a PNG, pyplot imported or not.
+
+    pyplot's inline backend registers this only once pyplot is imported, which zoo's
+    plots never need.
+    """
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    if figure_class in formatter.type_printers:
+        return
+    formatter.for_type(figure_class, lambda figure: print_figure(figure, "png", bbox_inches=None))
 
 
 def save(figure: Any, path: str | os.PathLike, *, dpi: int = 110) -> Path:

@@ -76,11 +76,39 @@ def data_task(task: str | None, model_or_name: Any) -> str | None:
     return "language_modeling" if task == "language_modeling" else None
 
 
-def feed(dataset: Any, task: str) -> Any:
-    """A split's ``(x, y)`` pipeline as the task trains on it (an autoencoder's ``(x, x)``)."""
-    if dataset is None or task != "autoencoder":
+def feed(dataset: Any, task: str, input_range: Any = None) -> Any:
+    """A split's ``(x, y)`` pipeline as the task trains on it.
+
+    An autoencoder gets ``(x, x)``. A model whose ``input_range`` attribute is
+    ``(-1, 1)`` (GANs, diffusion; pass it as `input_range`) gets images in [-1, 1]:
+    zoo.data's images are in [0, 1] and are mapped there; images already with negative
+    values are left as they are; values above 1 (0-255 pixels) fail with what to pass
+    instead.
+    """
+    if dataset is None:
         return dataset
-    return dataset.map(lambda x, y: (x, x))
+    if task == "autoencoder":
+        return dataset.map(lambda x, y: (x, x))
+    if input_range is not None and tuple(input_range) == (-1.0, 1.0):
+        return _to_symmetric_range(dataset)
+    return dataset
+
+
+def _to_symmetric_range(dataset: Any) -> Any:
+    import numpy as np
+
+    x = np.asarray(next(iter(dataset))[0])
+    low, high = float(x.min()), float(x.max())
+    if high > 1.0 + 1e-6:
+        raise v.invalid(
+            "data",
+            "images in [0, 1] or [-1, 1] for a GAN or diffusion model (load image folders "
+            "and TFDS images with rescale=True, or scale arrays yourself)",
+            f"images with values from {low:g} to {high:g}",
+        )
+    if low < 0.0:
+        return dataset
+    return dataset.map(lambda x, y: (x * 2.0 - 1.0, y))
 
 
 def outputs_logits(model: keras.Model) -> bool:

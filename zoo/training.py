@@ -203,7 +203,7 @@ def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
     if not model.compiled:
         tasks.compile_model(model, task)
     dataset = distribute.even_first_batch(
-        tasks.feed(getattr(data, split), task),
+        tasks.feed(getattr(data, split), task, getattr(model, "input_range", None)),
         model.distribute_strategy,
         _first_batch(data, split),
     )
@@ -404,7 +404,9 @@ def train(
         shutil.rmtree(backup_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
 
-    train_ds, val_ds = tasks.feed(data.train, task), tasks.feed(data.validation, task)
+    input_range = getattr(model, "input_range", None)
+    train_ds = tasks.feed(data.train, task, input_range)
+    val_ds = tasks.feed(data.validation, task, input_range)
 
     timer = _EpochTimer()
     start = time.perf_counter()

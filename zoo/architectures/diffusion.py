@@ -107,6 +107,9 @@ class Diffusion(_common.CompiledOnLoad, keras.Model):
     mean squared error. ``compile()`` defaults to Adam(1e-3).
     """
 
+    #: The pixel range it trains on and generates (zoo.train maps [0, 1] images here).
+    input_range = (-1.0, 1.0)
+
     def __init__(
         self,
         input_shape: tuple[int, int, int] = (8, 8, 1),

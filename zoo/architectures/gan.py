@@ -163,6 +163,9 @@ class GAN(keras.Model):
     with ``zoo.build("dcgan", ...)``.
     """
 
+    #: The pixel range it trains on and generates (zoo.train maps [0, 1] images here).
+    input_range = (-1.0, 1.0)
+
     default_objective = "mmd"  # zoo.tune's default, as val_mmd
     held_out_metrics = ("mmd",)  # reported by evaluate (validation) only
 

@@ -545,6 +545,7 @@ def tune(
         objective = "val_" if has_validation else ""
         objective += tasks.default_objective(task, probe)
     known = tasks.objectives(task, probe, has_validation)
+    input_range = getattr(probe, "input_range", None)  # GANs, diffusion: images in [-1, 1]
     del probe
     if objective not in known and (entry is not None or task in tasks.SCORED_BY_SKLEARN):
         raise v.unknown_name(
@@ -642,8 +643,8 @@ def tune(
         tuner.zoo_recycle_after = trials_per_process or 0
     if not workers:
         tuner.search(
-            tasks.feed(data.train, task),
-            validation_data=tasks.feed(data.validation, task),
+            tasks.feed(data.train, task, input_range),
+            validation_data=tasks.feed(data.validation, task, input_range),
             epochs=epochs,
             callbacks=callbacks,
             verbose=max(verbose - 1, 0),
