@@ -216,41 +216,28 @@ def run(quick: bool = False) -> list[dict]:
                 rates[name].append(_rate(getattr(sides[name], kind), batch))
     peak = best(peaks)
     shape = f"{size}x{size}, batch {batch}"
+    gflop = {name: 2 * side.macs / 1e9 for name, side in sides.items()}  # forward, per image
+    pairs = [("zoo", "keras", "zoo resnet_50 (stride_on='1x1') vs keras ResNet50", ">= 1.0")]
+    if torch is not None:
+        pairs.append(
+            (
+                "zoo_v15",
+                "torchvision",
+                "zoo resnet_50 vs torchvision resnet50 (both v1.5)",
+                "(info)",
+            )
+        )
     rows = [
         row(
-            f"zoo resnet_50 (stride_on='1x1') vs keras ResNet50: inference images/s ({shape})",
-            best(infer["zoo"]),
-            best(infer["keras"]),
+            f"{title}: {kind} images/s ({shape}{', SGD' if kind == 'training' else ''})",
+            best(rates[ours]),
+            best(rates[theirs]),
             "images/s",
-            ">= 1.0",
-        ),
-        row(
-            f"zoo resnet_50 (stride_on='1x1') vs keras ResNet50: training images/s ({shape}, SGD)",
-            best(train["zoo"]),
-            best(train["keras"]),
-            "images/s",
-            ">= 1.0",
-        ),
+            target,
+        )
+        for ours, theirs, title, target in pairs
+        for kind, rates in (("inference", infer), ("training", train))
     ]
-    gflop = {name: 2 * side.macs / 1e9 for name, side in sides.items()}  # forward, per image
-    if torch is not None:
-        rows += [
-            row(
-                f"zoo resnet_50 vs torchvision resnet50 (both v1.5): inference images/s ({shape})",
-                best(infer["zoo_v15"]),
-                best(infer["torchvision"]),
-                "images/s",
-                "(info)",
-            ),
-            row(
-                f"zoo resnet_50 vs torchvision resnet50 (both v1.5): training images/s "
-                f"({shape}, SGD)",
-                best(train["zoo_v15"]),
-                best(train["torchvision"]),
-                "images/s",
-                "(info)",
-            ),
-        ]
     labels = {
         "zoo": "zoo resnet_50 (stride_on='1x1')",
         "zoo_v15": "zoo resnet_50",

@@ -132,6 +132,13 @@ def test_missing_and_old_packages_fail_with_pip_fixes(monkeypatch):
     assert _row(report, "pandas")["status"] == "ok"
 
 
+def test_pre_releases_count_as_their_release(monkeypatch):
+    _fake_versions(monkeypatch, tensorflow="2.16.0rc1", pandas="1.5.3.post1")
+    report = zoo.doctor()
+    assert _row(report, "tensorflow")["status"] == "ok"
+    assert _row(report, "pandas")["status"] == "fail"  # needs >= 2.0
+
+
 def test_keras_2_and_legacy_keras_fail(monkeypatch):
     _fake_versions(monkeypatch, keras="2.15.0")
     monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")

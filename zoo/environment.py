@@ -21,7 +21,6 @@ import dataclasses
 import importlib.metadata
 import os
 import platform
-import re
 import shutil
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from packaging.version import InvalidVersion, Version
 
 from zoo import _validation as v
 
@@ -133,19 +133,16 @@ def package_version(distributions: tuple[str, ...]) -> str | None:
     return None
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
-    """``"2.21.0rc1"`` -> ``(2, 21, 0)``: the leading numbers of each part."""
-    parts = []
-    for part in version.split(".")[:4]:
-        match = re.match(r"\d+", part)
-        if match is None:
-            break
-        parts.append(int(match.group()))
-    return tuple(parts)
+def _release(version: str) -> tuple[int, ...]:
+    """``"2.21.0rc1"`` -> ``(2, 21, 0)`` (pre-releases count as their release)."""
+    try:
+        return Version(version).release
+    except InvalidVersion:
+        return ()
 
 
 def _at_least(version: str, minimum: str) -> bool:
-    return _version_tuple(version) >= _version_tuple(minimum)
+    return _release(version) >= _release(minimum)
 
 
 class _Checks:
@@ -187,7 +184,7 @@ def _packages(checks: _Checks) -> None:
         install = f"pip install '{pip_name}>={minimum}'"
         if version is None:
             checks.add("packages", check, "not installed", "fail", install)
-        elif check == "keras" and _version_tuple(version)[:1] < (3,):
+        elif check == "keras" and _release(version)[:1] < (3,):
             checks.add(
                 "packages",
                 check,

@@ -47,7 +47,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import importlib.util
@@ -56,7 +55,6 @@ import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 import uuid
@@ -70,6 +68,7 @@ import numpy as np
 
 from zoo import _validation as v
 from zoo import saving
+from zoo._quiet import native_logs_hidden
 
 FORMATS = ("saved_model", "tflite", "onnx")
 DEFAULT_TOLERANCE = 1e-4
@@ -479,27 +478,6 @@ def _patch_tf2onnx() -> None:
     _TF2ONNX_PATCHED.append(True)
 
 
-@contextlib.contextmanager
-def _native_logs_hidden():
-    """Hide C++ log lines (TFLite's delegate notice, converter warnings) on descriptor 2.
-
-    The errors that matter reach Python as exceptions; ``ZOO_TF_LOGS=1`` shows the logs.
-    """
-    if os.environ.get("ZOO_TF_LOGS") == "1":
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
 def _convert(model, fmt: str, path: Path, signature: list[Any], **kwargs: Any) -> None:
     if fmt == "onnx":
         _patch_tf2onnx()
@@ -507,7 +485,7 @@ def _convert(model, fmt: str, path: Path, signature: list[Any], **kwargs: Any) -
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), _native_logs_hidden():
+        with warnings.catch_warnings(), native_logs_hidden():
             warnings.simplefilter("ignore")
             model.export(
                 str(path),
@@ -586,7 +564,7 @@ def _artifact_outputs(fmt: str, path: Path, args: list[Any], names: list[str]) -
     flat = [np.asarray(a) for a in keras.tree.flatten(args)]
     import tensorflow as tf
 
-    with _native_logs_hidden(), tf.device("/cpu:0"):
+    with native_logs_hidden(), tf.device("/cpu:0"):
         if fmt == "saved_model":
             return list(_flat_outputs(_run_saved_model(path, args)).values())
         if fmt == "onnx":

@@ -168,8 +168,15 @@ def training_curves(
             (f"val_{name}", "validation", "--", "tab:orange"),
         ):
             if column in table:
-                ax.plot(epochs, table[column], style, color=colour, marker="o", markersize=3,
-                        label=label)  # fmt: skip
+                ax.plot(
+                    epochs,
+                    table[column],
+                    style,
+                    color=colour,
+                    marker="o",
+                    markersize=3,
+                    label=label,
+                )
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -324,8 +331,8 @@ def tuning(
             type(result).__name__,
         )
     objective = objective or getattr(result, "objective", "score")
-    direction = v.check_choice("direction", direction or getattr(result, "direction", "min"),
-                               ("min", "max"))  # fmt: skip
+    direction = direction or getattr(result, "direction", "min")
+    direction = v.check_choice("direction", direction, ("min", "max"))
     done = trials[trials["status"] == "COMPLETED"].sort_values("trial")
     figure = _figure(6, 3.6)
     ax = figure.subplots()
@@ -335,8 +342,9 @@ def tuning(
     failed = trials[trials["status"] != "COMPLETED"]
     if len(failed):
         low = done["score"].min() if len(done) else 0.0
-        ax.scatter(failed["trial"], [low] * len(failed), marker="x", color="tab:red",
-                   label="failed", zorder=3)  # fmt: skip
+        ax.scatter(
+            failed["trial"], [low] * len(failed), marker="x", color="tab:red", label="failed"
+        )
     ax.set_xlabel("trial")
     ax.set_ylabel(objective)
     ax.set_title(f"search: {objective} ({direction})")
