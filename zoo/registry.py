@@ -7,18 +7,18 @@ presets (``resnet_50``, ``vgg_16_bn``, ...). Users call :func:`build` and
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import fnmatch
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import keras
 import pandas as pd
 
 from zoo import _validation as v
+from zoo._compat.keras import variables_without_values
 
 _SPEC_ATTRIBUTE = "_zoo_spec"
 
@@ -193,28 +193,6 @@ def get_spec(model: keras.Model) -> dict[str, Any] | None:
     return json.loads(spec) if spec else None
 
 
-@contextlib.contextmanager
-def _variables_without_values() -> Iterator[None]:
-    """Create variables with shapes but no values (cheap parameter counting).
-
-    Keras defers initialisation inside a StatelessScope; we never initialise the
-    deferred variables and drop them from Keras's pending list afterwards so that a
-    later scope does not allocate them.
-    """
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:  # pragma: no cover - private module moved: build for real
-        yield
-        return
-    key = "uninitialized_variables"
-    before = list(global_state.get_global_attribute(key, []) or [])
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            yield
-    finally:
-        global_state.set_global_attribute(key, before)
-
-
 def count_params(name: str, /, **overrides: Any) -> dict[str, int]:
     """Count the parameters of an architecture without allocating its weights.
 
@@ -227,7 +205,7 @@ def count_params(name: str, /, **overrides: Any) -> dict[str, int]:
         25557032
     """
     entry, arguments = resolve_arguments(name, overrides)
-    with _variables_without_values():
+    with variables_without_values():
         model = entry.builder(**arguments)
     total = sum(_size(w.shape) for w in model.weights)
     trainable = sum(_size(w.shape) for w in model.trainable_weights)

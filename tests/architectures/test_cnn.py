@@ -3,7 +3,7 @@ import pytest
 from architecture_checks import check_architecture, check_bad_arguments
 
 import zoo
-from zoo.registry import _variables_without_values
+from zoo._compat.keras import variables_without_values
 
 
 def test_convnet_tiny(tmp_path):
@@ -50,7 +50,7 @@ def test_reference_parameter_counts(name):
 
 @pytest.mark.parametrize(("name", "application"), [("vgg_16", "VGG16"), ("vgg_19", "VGG19")])
 def test_vgg_matches_keras_applications(name, application):
-    with _variables_without_values():
+    with variables_without_values():
         reference = getattr(keras.applications, application)(weights=None)
     assert zoo.count_params(name)["total"] == reference.count_params()
 

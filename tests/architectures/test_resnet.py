@@ -4,7 +4,7 @@ import pytest
 from architecture_checks import check_architecture, check_bad_arguments
 
 import zoo
-from zoo.registry import _variables_without_values
+from zoo._compat.keras import variables_without_values
 
 
 def test_resnet_tiny(tmp_path):
@@ -57,7 +57,7 @@ def test_any_input_size_and_headless():
 
 
 def test_no_conv_bias_before_batch_norm_in_v1():
-    with _variables_without_values():
+    with variables_without_values():
         model = zoo.build("resnet_50")
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert convs and not any(conv.use_bias for conv in convs)
@@ -94,7 +94,7 @@ def test_reference_parameter_counts(name):
     ],
 )
 def test_v2_matches_keras_applications(name, application):
-    with _variables_without_values():
+    with variables_without_values():
         reference = getattr(keras.applications, application)(weights=None)
     reference_trainable = sum(int(np.prod(w.shape)) for w in reference.trainable_weights)
     counts = zoo.count_params(name)

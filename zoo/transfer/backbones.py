@@ -339,7 +339,7 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
     Example:
         >>> zoo.transfer.list_backbones("mobilenet*")
     """
-    from zoo.registry import _variables_without_values
+    from zoo._compat.keras import variables_without_values
 
     v.check_str("pattern", pattern)
     rows = []
@@ -347,7 +347,7 @@ def list_backbones(pattern: str = "*") -> pd.DataFrame:
         if not fnmatch.fnmatchcase(name, pattern):
             continue
         if name not in _PARAMS_CACHE:
-            with _variables_without_values():
+            with variables_without_values():
                 model = getattr(keras.applications, spec.application)(
                     include_top=False, weights=None, **spec.extra
                 )
