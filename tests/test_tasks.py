@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import tasks
+from zoo import engine, tasks
 from zoo._validation import ArgumentTypeError, ArgumentValueError
 from zoo.architectures.gan import kernel_mmd
 
@@ -46,29 +46,29 @@ def test_language_models_and_their_data_go_together(digits, zen):
 
 def test_models_that_compile_themselves_keep_their_choice_unless_told(zen):
     gpt = zoo.build("gpt_tiny")
-    tasks.compile_model(gpt, "language_modeling", learning_rate=1e-3)
+    engine.compile_model(gpt, "language_modeling", learning_rate=1e-3)
     assert isinstance(gpt.optimizer, keras.optimizers.AdamW)  # GPT's own optimizer
     assert np.isclose(float(gpt.optimizer.learning_rate), 1e-3)
     gan = zoo.build("dcgan_tiny")
     given = keras.optimizers.SGD(0.01)
-    tasks.compile_model(gan, "generative", optimizer=given)
+    engine.compile_model(gan, "generative", optimizer=given)
     assert gan.d_optimizer is given and isinstance(gan.g_optimizer, keras.optimizers.SGD)
     assert gan.g_optimizer is not given  # one optimizer per network
     plain = keras.Sequential([keras.Input((16,), dtype="int32"), keras.layers.Embedding(50, 8)])
-    tasks.compile_model(plain, "language_modeling", optimizer="sgd", learning_rate=0.5)
+    engine.compile_model(plain, "language_modeling", optimizer="sgd", learning_rate=0.5)
     assert isinstance(plain.optimizer, keras.optimizers.SGD)
     assert np.isclose(float(plain.optimizer.learning_rate), 0.5)
     with pytest.raises(ArgumentValueError, match="plain models"):
         tasks.losses_and_metrics(plain, "generative")
     with pytest.raises(ArgumentTypeError, match="optimizer name"):
-        tasks.optimizer_factory(3, None)
+        zoo.optimizers.factory(3)
     with pytest.raises(ArgumentValueError, match="'auto' or a Keras optimizer name"):
         zoo.train("mlp_tiny", "digits", optimizer="adamm", save=False)
 
 
 def test_search_objectives_include_a_models_own_metrics(digits):
     gan = zoo.build("dcgan_tiny")
-    tasks.compile_model(gan, "generative")
+    engine.compile_model(gan, "generative")
     # mmd is reported on held-out data only.
     assert tasks.objectives("generative", gan, True) == [
         "d_loss",
@@ -79,7 +79,7 @@ def test_search_objectives_include_a_models_own_metrics(digits):
     ]
     assert tasks.default_objective("generative", gan) == "mmd"
     vae = zoo.build("vae_tiny")
-    tasks.compile_model(vae, "autoencoder")
+    engine.compile_model(vae, "autoencoder")
     assert tasks.objectives("autoencoder", vae, False) == ["loss", "mae", "kl_loss"]
     assert tasks.objectives("regression", None, False) == ["loss", "mae", "rmse"]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 # Keep TensorFlow's C++ start-up chatter out of notebooks and the CLI.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__version__ = "0.1.0"
+from zoo._version import __version__
 
 _FUNCTIONS = {
     "build": "zoo.registry",

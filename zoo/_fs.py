@@ -63,12 +63,13 @@ def _fsync_tree(path: Path) -> None:
 def atomic_file(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; move it onto `path` when the block succeeds.
 
-    The temporary name keeps the suffix (``np.savez`` and ``savefig`` look at it). A
+    The temporary name ends with the target's name (``np.savez``, ``savefig`` and
+    Keras's ``.weights.h5`` check look at it). A
     block that raises, or a process killed inside it, leaves `path` as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.tmp-{os.getpid()}-{secrets.token_hex(4)}{path.suffix}")
+    partial = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-{path.name}")
     try:
         yield partial
         _fsync_file(partial)

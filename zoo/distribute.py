@@ -4,9 +4,8 @@
 (MirroredStrategy), one GPU, or the CPU. ``mixed_precision("auto", strategy)`` picks
 bfloat16 on TPU, float16 on GPU and float32 on CPU.
 
-Keras 3's ``model.fit`` fails under ``MultiWorkerMirroredStrategy`` (an open upstream
-bug), so :func:`fit_multiworker` trains with a custom loop through the public
-``strategy.run`` API instead; ``zoo.train`` uses it automatically.
+``launch`` runs a command as N local workers (``zoo launch``); the engine
+(:mod:`zoo.engine`) trains under any of these strategies.
 """
 
 from __future__ import annotations
@@ -15,12 +14,34 @@ import contextlib
 import json
 import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from zoo import _validation as v
+from zoo._compat.keras import compile_settings, even_first_batch
+from zoo._compat.tensorflow import is_default_strategy, release_traced_gradients
+from zoo._processes import free_ports, stop_processes, stream_output
+
+__all__ = [
+    "PRECISIONS",
+    "STRATEGIES",
+    "cluster_from_slurm",
+    "compile_settings",
+    "describe",
+    "device_kind",
+    "dtype_policy",
+    "even_first_batch",
+    "is_chief",
+    "is_multiworker",
+    "launch",
+    "logical_cpus",
+    "mixed_precision",
+    "release_traced_gradients",
+    "strategy",
+    "tpu_present",
+    "worker_index",
+]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 PRECISIONS = ("auto", "off", "float32", "mixed_float16", "mixed_bfloat16")
@@ -278,15 +299,35 @@ def describe(strat) -> dict[str, Any]:
     """A JSON-friendly description of a strategy, for cards and logs."""
     name = type(strat).__name__
     return {
-        "strategy": "default" if name == "_DefaultDistributionStrategy" else name,
+        "strategy": "default" if is_default_strategy(strat) else name,
         "replicas": int(strat.num_replicas_in_sync),
         "device": device_kind(strat),
         "devices": _worker_devices(strat),
     }
 
 
+def is_chief() -> bool:
+    """Whether this process is the chief of a multi-worker cluster (True outside one).
+
+    The chief is the ``chief`` task, or worker 0 of a cluster without one; it alone
+    writes checkpoints, TensorBoard logs and the saved model.
+    """
+    if os.environ.get("TF_CONFIG") is None:
+        return True
+    task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
+    kind = task.get("type")
+    return kind in ("chief", None) or (kind == "worker" and int(task.get("index", 0)) == 0)
+
+
+def worker_index() -> int:
+    """This process's worker index in a ``TF_CONFIG`` cluster (0 outside one)."""
+    if os.environ.get("TF_CONFIG") is None:
+        return 0
+    return int(json.loads(os.environ["TF_CONFIG"]).get("task", {}).get("index", 0))
+
+
 def is_multiworker(strat) -> bool:
-    """True for MultiWorkerMirroredStrategy (where Keras 3's fit is broken)."""
+    """True for MultiWorkerMirroredStrategy."""
     import tensorflow as tf
 
     return isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)
@@ -317,258 +358,6 @@ def dtype_policy(policy: str) -> Iterator[None]:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-def compile_settings(
-    strat, jit_compile: Any = "auto", steps_per_execution: int = 1
-) -> dict[str, Any]:
-    """Adjust compile settings that break under several replicas (with a notice).
-
-    With more than one replica, XLA (``jit_compile=True``) fails on variables placed
-    on other devices and ``steps_per_execution > 1`` fails with a placeholder error
-    (TF 2.21 / Keras 3.15): both are turned off.
-    """
-    steps_per_execution = v.check_int("steps_per_execution", steps_per_execution, minimum=1)
-    if jit_compile not in ("auto", True, False):
-        raise v.invalid("jit_compile", "'auto', True or False", jit_compile)
-    if strat is not None and strat.num_replicas_in_sync > 1:
-        if jit_compile is True or steps_per_execution > 1:
-            print(
-                "zoo: jit_compile and steps_per_execution > 1 are turned off under "
-                f"{strat.num_replicas_in_sync} replicas (they fail there in Keras 3)."
-            )
-        return {"jit_compile": False, "steps_per_execution": 1}
-    return {"jit_compile": jit_compile, "steps_per_execution": steps_per_execution}
-
-
-def even_first_batch(dataset: Any, strat: Any, first_batch: int | None = None) -> Any:
-    """Split a batched dataset's first batch so that every replica gets a share.
-
-    Keras 3.15's ``fit`` and ``evaluate`` peek at the first batch under a strategy and
-    average it over replicas to build the model; a first batch whose size the
-    replica count does not divide (a validation split of 5 examples on 2 devices, or
-    a training split smaller than one batch) fails there with "Inputs to operation
-    AddN ... must have the same size". This splits the first batch into an even part
-    and a rest of at least one example per replica (11 on 2 replicas: 8 and 3), in
-    one pass over the data (a reshuffling dataset still yields every example once per
-    epoch). A rest smaller than the replica count would leave a replica an empty
-    batch, which some convolutions on oneDNN CPUs reject ("Incompatible shapes:
-    [0,224,224,3] vs. [16]"); only a first batch under twice the replicas has one.
-
-    Args:
-        dataset: a batched ``tf.data.Dataset``, or None.
-        strat: the strategy the model trains under.
-        first_batch: the first batch's size when known (``min(batch_size, n)``);
-            a size the replicas share evenly leaves the dataset as it is.
-
-    Returns:
-        ``dataset`` itself when nothing needs to change.
-    """
-    replicas = 1 if strat is None else strat.num_replicas_in_sync
-    if dataset is None or replicas == 1:
-        return dataset
-    if first_batch is not None and first_batch % replicas == 0:
-        return dataset
-    import tensorflow as tf
-
-    def split(index, batch):
-        size = tf.shape(tf.nest.flatten(batch)[0])[0]
-        even = size - size % replicas
-        # The even part leaves the rest one example or more per replica when it can.
-        head = tf.where(size % replicas > 0, even - replicas, even)
-        head = tf.where(head >= replicas, head, tf.maximum(even, 1))
-        head = tf.cast(tf.where(index == 0, head, size), tf.int64)
-        rows = tf.data.Dataset.from_tensors(batch).unbatch()
-        return (
-            rows.take(head).batch(head).concatenate(rows.skip(head).batch(tf.cast(size, tf.int64)))
-        )
-
-    return dataset.enumerate().flat_map(split)
-
-
-def release_traced_gradients() -> Callable[[], int]:
-    """Start tracking TF's gradient registrations; call the result to drop them.
-
-    Every traced Keras 3 train step on the TF backend all-reduces its gradients
-    through ``ReplicaContext.all_reduce``, whose ``custom_gradient`` registers a
-    gradient function (``CustomGradient-N``) in TensorFlow's global registry and
-    never removes it. The function holds the traced graph, so each model trained in a
-    process keeps a few MB alive after ``clear_session()`` (4.3 MB per small MLP
-    here). The gradient is built when the step is traced, so once training is over
-    the registrations made during it are dead weight.
-
-    Returns:
-        A function that removes the registrations made since this call and returns
-        how many it removed (0 where TensorFlow's registry is not reachable).
-
-    Example:
-        >>> release = release_traced_gradients()
-        >>> model.fit(...)  # traced here
-        >>> release()
-        2
-    """
-    try:
-        from tensorflow.python.framework import ops
-
-        registry = ops._gradient_registry._registry
-    except (ImportError, AttributeError):  # a TF without the private registry
-        return lambda: 0
-    if not isinstance(registry, dict):
-        return lambda: 0
-    before = set(registry)
-
-    def release() -> int:
-        stale = [k for k in registry if k not in before and k.startswith("CustomGradient-")]
-        for key in stale:
-            registry.pop(key, None)
-        return len(stale)
-
-    return release
-
-
-def _local_validation(model, validation, loss_fn) -> dict[str, float]:
-    """Validation loss (and accuracy for classifiers), computed eagerly on this worker.
-
-    Keras's evaluate() hits the same upstream bug as fit() under multi-worker.
-    """
-    import numpy as np
-
-    losses, correct, count = [], 0, 0
-    sparse = "SparseCategorical" in type(loss_fn).__name__
-    binary = "BinaryCrossentropy" in type(loss_fn).__name__
-    for x, y in validation:
-        predictions = model(x, training=False)
-        per_example = np.asarray(loss_fn(y, predictions)).reshape(len(y), -1).mean(axis=-1)
-        losses.append(per_example)
-        predictions = np.asarray(predictions)
-        if sparse:
-            correct += int((predictions.argmax(axis=-1) == np.asarray(y)).sum())
-        elif binary:
-            correct += int(
-                ((predictions.reshape(len(y)) > 0.5) == np.asarray(y).reshape(len(y))).sum()
-            )
-        count += len(y)
-    logs = {"val_loss": float(np.concatenate(losses).mean())}
-    if sparse or binary:
-        logs["val_accuracy"] = correct / max(count, 1)
-    return logs
-
-
-def fit_multiworker(
-    model,
-    train,
-    *,
-    strat,
-    epochs: int,
-    validation=None,
-    verbose: int = 1,
-    on_epoch_end: Callable[[int, dict[str, float]], None] | None = None,
-) -> dict[str, list[float]]:
-    """Train a compiled model under MultiWorkerMirroredStrategy with a custom loop.
-
-    Uses the model's compiled loss and optimizer; every replica computes its loss
-    on its shard, gradients are all-reduced by ``strategy.run``. Validation loss
-    and metrics are computed locally on each worker after every epoch.
-
-    Returns:
-        A Keras-style history dict: ``{"loss": [...], "val_loss": [...], ...}``.
-    """
-    import keras
-    import tensorflow as tf
-
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    distributed = strat.experimental_distribute_dataset(train.with_options(options))
-    loss_fn = model.loss if not isinstance(model.loss, str) else keras.losses.get(model.loss)
-    if isinstance(loss_fn, keras.losses.Loss):
-        config = loss_fn.get_config()
-        config["reduction"] = "none"
-        loss_fn = loss_fn.__class__.from_config(config)
-    optimizer = model.optimizer
-    replicas = strat.num_replicas_in_sync
-
-    def replica_step(x, y):
-        with tf.GradientTape() as tape:
-            predictions = model(x, training=True)
-            per_example = loss_fn(y, predictions)
-            per_example = tf.reshape(per_example, [tf.shape(per_example)[0], -1])
-            per_example = tf.reduce_mean(per_example, axis=-1)
-            global_batch = tf.cast(tf.shape(per_example)[0] * replicas, tf.float32)
-            loss = tf.reduce_sum(per_example) / global_batch
-            if model.losses:
-                loss += tf.add_n(model.losses) / replicas
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
-        return loss
-
-    @tf.function
-    def step(x, y):
-        per_replica = strat.run(replica_step, args=(x, y))
-        return strat.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-    history: dict[str, list[float]] = {"loss": []}
-    for epoch in range(epochs):
-        start = time.perf_counter()
-        total, batches = 0.0, 0
-        for x, y in distributed:
-            total += float(step(x, y))
-            batches += 1
-        logs = {"loss": total / max(batches, 1)}
-        if validation is not None:
-            logs.update(_local_validation(model, validation, loss_fn))
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        if verbose:
-            shown = " - ".join(f"{k}: {value:.4f}" for k, value in logs.items())
-            print(
-                f"Epoch {epoch + 1}/{epochs} - {time.perf_counter() - start:.1f}s - {shown}",
-                flush=True,
-            )
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, logs)
-    return history
-
-
-def _free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets, ports = [], []
-    for _ in range(count):
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        sockets.append(sock)
-        ports.append(sock.getsockname()[1])
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def _stream(process, prefix: str) -> threading.Thread:
-    def pump():
-        for line in process.stdout:
-            sys.stdout.write(f"{prefix}{line}")
-            sys.stdout.flush()
-
-    thread = threading.Thread(target=pump, daemon=True)
-    thread.start()
-    return thread
-
-
-def _stop_processes(processes: list[Any], grace: float) -> None:
-    """SIGTERM each running process group, then SIGKILL those alive after `grace` s."""
-    import signal
-    import subprocess
-
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in processes:
-        try:
-            process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def launch(
@@ -607,7 +396,7 @@ def launch(
             env["TF_CONFIG"] = json.dumps(cluster_from_slurm())
         return subprocess.call(command, env=env)
 
-    ports = _free_ports(workers)
+    ports = free_ports(workers)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
     processes = []
     for index in range(workers):
@@ -628,10 +417,10 @@ def launch(
             start_new_session=True,
         )
         processes.append(process)
-        _stream(process, f"[worker {index}] ")
+        stream_output(process, f"[worker {index}] ")
 
     def stop_all():
-        _stop_processes(processes, grace)
+        stop_processes(processes, grace)
 
     start = time.monotonic()
     try:

@@ -54,10 +54,7 @@ import logging
 import math
 import os
 import re
-import shutil
-import tempfile
 import time
-import uuid
 import warnings
 import weakref
 from pathlib import Path
@@ -66,8 +63,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from zoo import _fs, saving
 from zoo import _validation as v
-from zoo import saving
+from zoo._compat.keras import all_layers, input_signature
 from zoo._quiet import native_logs_hidden
 
 FORMATS = ("saved_model", "tflite", "onnx")
@@ -195,7 +193,7 @@ def _check_dependencies(format: str) -> None:
 
 
 def _low_precision(model: keras.Model) -> bool:
-    dtypes = {getattr(layer, "compute_dtype", None) for layer in model._flatten_layers()}
+    dtypes = {getattr(layer, "compute_dtype", None) for layer in all_layers(model)}
     return bool(dtypes & {"float16", "bfloat16"})
 
 
@@ -266,10 +264,8 @@ def _exportable(model: keras.Model) -> tuple[keras.Model, list[str]]:
 
 def _input_signature(model: keras.Model, sample: Any) -> list[Any]:
     """Keras's input signature for export: a list of positional-argument specs."""
-    from keras.src.export.export_utils import get_input_signature
-
     try:
-        return get_input_signature(model)
+        return input_signature(model)
     except ValueError as error:
         if sample is None:
             raise v.ArgumentValueError(
@@ -306,7 +302,7 @@ def _token_range(model: keras.Model) -> int:
     """
     from zoo import registry
 
-    layers = model._flatten_layers()
+    layers = all_layers(model)
     vocab = [getattr(owner, "vocab_size", None) for owner in layers]
     vocab.append((registry.get_spec(model) or {}).get("arguments", {}).get("vocab_size"))
     vocab = [n for n in vocab if isinstance(n, int) and not isinstance(n, bool) and n > 0]
@@ -606,27 +602,6 @@ def _check_target(path: Any, fmt: str) -> Path:
     return target
 
 
-def _install(tmp_artifact: Path, target: Path) -> None:
-    """Move the checked artifact into place; a folder is swapped via a backup name."""
-    if tmp_artifact.is_file():
-        os.replace(tmp_artifact, target)
-        saving._fsync_dir(target.parent)
-        return
-    backup = None
-    if target.exists():
-        backup = target.parent / f"{saving._BACKUP_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
-        target.rename(backup)
-    try:
-        tmp_artifact.rename(target)
-    except BaseException:
-        if backup is not None:
-            backup.rename(target)
-        raise
-    saving._fsync_dir(target.parent)
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
-
-
 _RUNTIMES = {
     "saved_model": "TensorFlow",
     "tflite": "the TFLite interpreter",
@@ -807,11 +782,7 @@ def export(
     if fmt != "saved_model" and _low_precision(exported):
         exported = _float32_model(exported, fmt, notes, fail)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    saving._recover(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{saving._TMP_PREFIX}{target.name}-", dir=target.parent))
-    try:
-        saving._chmod_like_mkdir(tmp)
+    with _fs.staging(target) as tmp:
         artifact = tmp / ARTIFACT_NAMES[fmt]
         tf_signature = _write(exported, fmt, artifact, signature, args, notes, fail)
         diffs = _differences(fmt, artifact, args, names, expected, fail)
@@ -831,9 +802,7 @@ def export(
                 diffs,
                 tolerance,
             )
-        _install(artifact, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _fs.install(artifact, target)
     worked.add(fmt)
     return ExportResult(
         path=target,

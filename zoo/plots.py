@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zoo import _fs
 from zoo import _validation as v
 
 #: History columns that are bookkeeping, not curves.
@@ -72,13 +73,8 @@ def save(figure: Any, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise v.invalid("path", "a file name ending in .png", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with _fs.atomic_file(path) as partial:
         figure.savefig(partial, format="png", dpi=dpi)
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
     return path
 
 

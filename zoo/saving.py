@@ -11,59 +11,37 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
-import numbers
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from zoo import _fs, registry
 from zoo import _validation as v
-from zoo import registry
+from zoo._json import to_jsonable
+from zoo._version import __version__
+
+__all__ = [
+    "CARD_FILE",
+    "MODEL_FILE",
+    "load",
+    "load_card",
+    "resolve",
+    "save",
+    "saved_models_dir",
+    "to_jsonable",
+]
 
 MODEL_FILE = "model.keras"
 CARD_FILE = "zoo.json"
 DEFAULT_DIR_ENV = "ZOO_SAVED_MODELS"
-_BACKUP_PREFIX = ".backup-"
-_TMP_PREFIX = ".tmp-"
 
 
 def saved_models_dir() -> Path:
     """The default output folder: ``$ZOO_SAVED_MODELS`` or ``./saved_models``."""
     return Path(os.environ.get(DEFAULT_DIR_ENV, "saved_models"))
-
-
-def to_jsonable(value: Any) -> Any:
-    """Convert a value to something ``json.dumps`` accepts (tuples become lists).
-
-    Keras objects (initializers, regularizers, dtype policies) become their Keras
-    serialization; numpy scalars and arrays become Python numbers and lists.
-    """
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(item) for k, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return to_jsonable(value.tolist())
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "get_config"):
-        return keras.saving.serialize_keras_object(value)
-    if hasattr(value, "to_dict"):  # pandas objects
-        return to_jsonable(value.to_dict())
-    return repr(value)
 
 
 def resolve(name_or_path: str | os.PathLike) -> Path:
@@ -76,19 +54,6 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
     return saved_models_dir() / name_or_path
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -97,33 +62,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _recover(target: Path) -> None:
-    """Finish or undo a swap that an earlier, interrupted save left behind."""
-    parent = target.parent
-    if not parent.is_dir():
-        return
-    backups = sorted(parent.glob(f"{_BACKUP_PREFIX}{target.name}-*"), key=os.path.getmtime)
-    if not target.exists() and backups:
-        backups[-1].rename(target)  # the swap died between its two renames
-        backups = backups[:-1]
-    for stale in backups + list(parent.glob(f"{_TMP_PREFIX}{target.name}-*")):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def _chmod_like_mkdir(path: Path) -> None:
-    """Give a mkdtemp folder (0o700) the permissions a plain mkdir would."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o777 & ~umask)
-
-
 def _versions() -> dict[str, str]:
     import tensorflow as tf
 
-    import zoo
-
     return {
-        "zoo": zoo.__version__,
+        "zoo": __version__,
         "keras": keras.__version__,
         "tensorflow": tf.__version__,
         "backend": keras.backend.backend(),
@@ -163,7 +106,7 @@ def save(
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
     v.check_bool("overwrite", overwrite)
     target = resolve(name_or_path)
-    _recover(target)
+    _fs.recover(target)
     if target.exists() and not target.is_dir():
         raise v.invalid("name_or_path", "a folder (zoo saves a folder per model)", str(target))
     if target.exists() and not overwrite:
@@ -180,10 +123,7 @@ def save(
         ) as error:  # pragma: no cover - to_jsonable is total
             raise v.invalid(key, "JSON-serialisable", value, TypeError) from error
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{target.name}-", dir=target.parent))
-    try:
-        _chmod_like_mkdir(tmp)
+    with _fs.staging(target) as tmp:
         model.save(tmp / MODEL_FILE)
         spec = registry.get_spec(model) or {}
         contents = {
@@ -203,26 +143,8 @@ def save(
             "sha256": _sha256(tmp / MODEL_FILE),
             **{k: to_jsonable(value) for k, value in card.items()},
         }
-        with open(tmp / CARD_FILE, "w", encoding="utf-8") as handle:
-            json.dump(contents, handle, indent=2, sort_keys=False)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        with open(tmp / MODEL_FILE, "rb") as handle:
-            os.fsync(handle.fileno())
-        _fsync_dir(tmp)
-        backup = None
-        if target.exists():
-            backup = target.parent / f"{_BACKUP_PREFIX}{target.name}-{uuid.uuid4().hex[:8]}"
-            target.rename(backup)
-        tmp.rename(target)
-        _fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _recover(target)
-        raise
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+        (tmp / CARD_FILE).write_text(json.dumps(contents, indent=2) + "\n", encoding="utf-8")
+        _fs.install(tmp, target)  # synced, then swapped in: the old save stays whole till then
     return target
 
 
@@ -230,7 +152,7 @@ def _model_path(name_or_path: str | os.PathLike) -> tuple[Path, Path | None]:
     path = resolve(name_or_path)
     if path.suffix == ".keras" and not path.is_dir():
         return path, None
-    _recover(path)
+    _fs.recover(path)
     if not (path / MODEL_FILE).is_file():
         hint = ""
         root = saved_models_dir()
@@ -273,7 +195,8 @@ def load(name_or_path: str | os.PathLike, *, compile: bool = True) -> keras.Mode
     """
     import zoo.architectures  # GAN, VAE, Autoencoder, GPT, Diffusion model classes
     import zoo.layers
-    import zoo.transfer  # noqa: F401  (HubLayer, layer-wise optimizers)
+    import zoo.optimizers
+    import zoo.transfer  # noqa: F401  (HubLayer: moves to zoo.layers with the catalogue)
 
     v.check_bool("compile", compile)
     model_file, folder = _model_path(name_or_path)

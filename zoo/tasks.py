@@ -8,6 +8,9 @@
   accuracy per token, scored with perplexity; a GPT uses its own ``compile()``.
 - ``generative``: the model's own ``compile()`` and losses (GANs, diffusion).
 
+This module says what each task means (losses, metrics, objectives, how data feeds
+it); :mod:`zoo.engine` compiles, fits and scores with it.
+
 A registered architecture implies its task (a VAE trains as an autoencoder on any
 image data, a GPT as a language model), so ``zoo.train("vae_tiny", "digits")`` needs
 no ``task``; an explicit ``task`` wins over both the architecture and the data.
@@ -15,13 +18,13 @@ no ``task``; an explicit ``task`` wins over both the architecture and the data.
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
 import keras
 
 from zoo import _validation as v
+from zoo._compat.keras import producing_layer
 
 TASKS = ("classification", "regression", "autoencoder", "language_modeling", "generative")
 SCORED_BY_SKLEARN = ("classification", "regression")
@@ -119,7 +122,7 @@ def outputs_logits(model: keras.Model) -> bool:
     models whose output layer cannot be told.
     """
     try:
-        layer = model.outputs[0]._keras_history[0]
+        layer = producing_layer(model.outputs[0])
     except (AttributeError, IndexError, TypeError, ValueError):
         return False
     if getattr(layer, "produces_logits", False):  # a tied output embedding, say
@@ -159,68 +162,11 @@ def losses_and_metrics(model: keras.Model, task: str) -> tuple[Any, list[Any]]:
     raise v.invalid("task", "a task zoo compiles plain models for", task)
 
 
-def optimizer_factory(optimizer: Any, learning_rate: float | None):
-    """A zero-argument callable making a fresh optimizer each time it is called.
-
-    `optimizer` is a name (made with `learning_rate`, default 1e-3), an Optimizer
-    (used first, then copied: a GAN needs one per network) or such a callable.
-    """
-    if isinstance(optimizer, str):
-        kind = keras.optimizers.get(optimizer).__class__
-        return lambda: kind(learning_rate=learning_rate or 1e-3)
-    if isinstance(optimizer, keras.optimizers.Optimizer):
-        given = [optimizer]
-        return lambda: given.pop() if given else optimizer.from_config(optimizer.get_config())
-    if callable(optimizer):
-        return optimizer
-    raise v.invalid(
-        "optimizer", "an optimizer name or a keras.optimizers.Optimizer", optimizer, TypeError
-    )
-
-
 def optimizers(model: keras.Model) -> list[Any]:
     """The optimizers a compiled model trains with (a GAN's two, else one)."""
     found = [getattr(model, n, None) for n in ("d_optimizer", "g_optimizer")]
     found = [opt for opt in found if opt is not None]
     return found or [model.optimizer]
-
-
-def compile_model(
-    model: keras.Model,
-    task: str,
-    *,
-    optimizer: Any = "auto",
-    learning_rate: float | None = None,
-    **settings: Any,
-) -> None:
-    """Compile a model for `task`.
-
-    Args:
-        model: the model.
-        task: one of :data:`TASKS`.
-        optimizer: ``"auto"`` (Adam, or the model's own choice when it compiles
-            itself), a name, an Optimizer or a callable that makes one.
-        learning_rate: the rate (default 1e-3, or the model's own).
-        **settings: more ``compile`` arguments (``jit_compile``, ...).
-    """
-    if uses_own_compile(model, task):
-        if isinstance(optimizer, str) and optimizer == "auto":
-            model.compile(**settings)
-            if learning_rate is not None:
-                for opt in optimizers(model):
-                    opt.learning_rate = learning_rate
-            return
-        make = optimizer_factory(optimizer, learning_rate)
-        if "d_optimizer" in inspect.signature(model.compile).parameters:
-            model.compile(d_optimizer=make(), g_optimizer=make(), **settings)
-        else:
-            model.compile(optimizer=make(), **settings)
-        return
-    loss, metrics = losses_and_metrics(model, task)
-    chosen = "adam" if isinstance(optimizer, str) and optimizer == "auto" else optimizer
-    model.compile(
-        optimizer=optimizer_factory(chosen, learning_rate)(), loss=loss, metrics=metrics, **settings
-    )
 
 
 def objectives(task: str, model: keras.Model | None, has_validation: bool) -> list[str]:

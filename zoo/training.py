@@ -2,46 +2,29 @@
 
 ``train`` builds (inside the strategy scope), compiles with task defaults, trains with
 sensible callbacks (progress, TensorBoard, early stopping, TerminateOnNaN, best
-checkpoint, BackupAndRestore for ``resume=True``), evaluates on the test split and
-saves the model with its card. Results come back as pandas tables.
+checkpoint, resumption for ``resume=True``), evaluates on the test split and saves the
+model with its card, under any strategy (multi-worker included). Each step is the
+engine's (:mod:`zoo.engine`), shared with ``fine_tune`` and ``zoo.tune``. Results come
+back as pandas tables.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import pandas as pd
 
 from zoo import _validation as v
-from zoo import tasks
+from zoo import distribute, engine, optimizers, registry, saving, tasks
+from zoo.engine import Evaluation
 from zoo.tasks import TASKS, outputs_logits  # noqa: F401  (zoo.training.TASKS/outputs_logits)
 
 RUNS_DIR = ".runs"
-
-
-@dataclasses.dataclass
-class Evaluation:
-    """Metrics of a model on one split.
-
-    Attributes:
-        metrics: a dict of scalar metrics (accuracy, f1_macro, roc_auc, log_loss,
-            ... for classification; rmse, mae, r2 for regression).
-        report: per-class precision, recall, F1 and support (classification).
-        confusion: the confusion matrix, rows = true class, columns = predicted.
-        predictions: the model's outputs on the split.
-    """
-
-    metrics: dict[str, float]
-    report: pd.DataFrame | None = None
-    confusion: pd.DataFrame | None = None
-    predictions: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
 
 @dataclasses.dataclass
@@ -74,78 +57,6 @@ class TrainResult:
         return plots.training_curves(self.history, metrics=metrics, path=path)
 
 
-def _classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, names: list[str]):
-    from sklearn import metrics as skm
-
-    k = len(names)
-    if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
-        positive = probabilities.reshape(-1)
-        probabilities = np.stack([1 - positive, positive], axis=-1)
-    probabilities = np.clip(probabilities.astype("float64"), 1e-12, 1.0)
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    y_pred = probabilities.argmax(axis=-1)
-    labels = list(range(k))
-    result = {
-        "accuracy": float(skm.accuracy_score(y_true, y_pred)),
-        "precision_macro": float(
-            skm.precision_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "recall_macro": float(
-            skm.recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "f1_macro": float(
-            skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
-        ),
-        "log_loss": float(skm.log_loss(y_true, probabilities, labels=labels)),
-    }
-    present = np.unique(y_true)
-    if len(present) == k:
-        if k == 2:
-            result["roc_auc"] = float(skm.roc_auc_score(y_true, probabilities[:, 1]))
-        else:
-            result["roc_auc"] = float(
-                skm.roc_auc_score(y_true, probabilities, multi_class="ovr", labels=labels)
-            )
-    else:  # ROC-AUC is undefined when a class is absent from the split
-        result["roc_auc"] = float("nan")
-    precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
-    report = pd.DataFrame(
-        {"precision": precision, "recall": recall, "f1": f1, "support": support},
-        index=pd.Index(names, name="class"),
-    )
-    confusion = pd.DataFrame(
-        skm.confusion_matrix(y_true, y_pred, labels=labels),
-        index=pd.Index(names, name="true"),
-        columns=pd.Index(names, name="predicted"),
-    )
-    return result, report, confusion
-
-
-def _regression_metrics(y_true: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    from sklearn import metrics as skm
-
-    y_true = y_true.reshape(len(y_true), -1)
-    predictions = predictions.reshape(len(predictions), -1)
-    mse = float(skm.mean_squared_error(y_true, predictions))
-    return {
-        "rmse": float(np.sqrt(mse)),
-        "mae": float(skm.mean_absolute_error(y_true, predictions)),
-        "r2": float(skm.r2_score(y_true, predictions)),
-        "mse": mse,
-    }
-
-
-def _as_data(data: Any, task: str | None = None):
-    """`data`, loaded with ``zoo.data.load`` unless it is a Data (`task` for text corpora)."""
-    from zoo.data import Data, load
-
-    if isinstance(data, Data):
-        return data
-    return load(data, task=task)
-
-
 def evaluate(model: Any, data: Any, *, split: str = "test", task: str | None = None) -> Evaluation:
     """Evaluate a model (or a saved model's name or path) on a data split.
 
@@ -159,85 +70,24 @@ def evaluate(model: Any, data: Any, *, split: str = "test", task: str | None = N
             their compiled losses and metrics (a language model adds perplexity).
 
     Returns:
-        An :class:`Evaluation` with metrics and, for classification, the per-class
-        report and confusion matrix.
+        An :class:`~zoo.engine.Evaluation` with metrics and, for classification, the
+        per-class report and confusion matrix.
 
     Example:
-        >>> result = zoo.evaluate("digits_convnet", "digits")
-        >>> result.metrics["accuracy"], result.confusion
+        >>> result = zoo.evaluate(zoo.train("mlp_tiny", "digits", epochs=1, save=False).model,
+        ...                       "digits")
+        >>> sorted(result.metrics)[:2]
+        ['accuracy', 'f1_macro']
     """
-    import zoo
-
     v.check_choice("split", split, ("test", "validation"))
     tasks.check(task)
     if not isinstance(model, keras.Model):
-        model = zoo.load(model)
-    data = _as_data(data, tasks.data_task(task, model))
-    task = tasks.resolve(task, model, data)
-    if getattr(data, split) is None:
-        split = "validation" if split == "test" else "test"
-    dataset = getattr(data, split)
-    if dataset is None:
-        raise v.invalid("data", "data with a test or validation split", data.sizes)
-    if task not in tasks.SCORED_BY_SKLEARN:
-        return Evaluation(_compiled_metrics(model, data, split, task))
-    y_true = data.labels(split)
-    predictions = _predict(model, dataset.map(lambda x, y: x))
-    if data.task == "classification":
-        if outputs_logits(model):
-            predictions = _probabilities(predictions)
-        names = (
-            list(data.class_names)
-            if data.class_names
-            else [str(i) for i in range(predictions.shape[-1])]
-        )
-        metrics, report, confusion = _classification_metrics(y_true, predictions, names)
-        return Evaluation(metrics, report, confusion, predictions)
-    return Evaluation(_regression_metrics(y_true, predictions), predictions=predictions)
-
-
-def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
-    """A split scored with the model's compiled losses and metrics (Keras's evaluate)."""
-    from zoo import distribute
-
-    if not model.compiled:
-        tasks.compile_model(model, task)
-    dataset = distribute.even_first_batch(
-        tasks.feed(getattr(data, split), task, getattr(model, "input_range", None)),
-        model.distribute_strategy,
-        _first_batch(data, split),
-    )
-    results = model.evaluate(dataset, verbose=0, return_dict=True)
-    return tasks.add_scores({k: float(value) for k, value in results.items()}, task)
-
-
-def _first_batch(data, split: str) -> int | None:
-    """The size of a split's first batch, or None when the split's size is unknown."""
-    size = data.sizes.get(split)
-    return None if size is None else min(data.batch_size, size)
-
-
-def _probabilities(predictions: np.ndarray) -> np.ndarray:
-    """Logits to probabilities: a sigmoid for one unit, else a softmax."""
-    if predictions.shape[-1] == 1:
-        return 1 / (1 + np.exp(-predictions))
-    shifted = np.exp(predictions - predictions.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def _predict(model, inputs) -> np.ndarray:
-    """model.predict, or a plain batch loop where Keras's predict cannot run."""
-    from zoo import distribute
-
-    strategy = getattr(model, "distribute_strategy", None)
-    if strategy is not None and distribute.is_multiworker(strategy):
-        return np.concatenate([np.asarray(model(x, training=False)) for x in inputs])
-    return np.asarray(model.predict(inputs, verbose=0))
+        model = saving.load(model)
+    data = engine.as_data(data, tasks.data_task(task, model))
+    return engine.evaluate(model, data, split=split, task=tasks.resolve(task, model, data))
 
 
 def _build_model(model_or_name: Any, data, build_args: dict[str, Any]):
-    from zoo import registry
-
     if isinstance(model_or_name, str):
         entry = registry.get_entry(model_or_name)
         arguments = {**data.builder_arguments(entry.parameters), **build_args}
@@ -273,12 +123,42 @@ def _check_model_argument(model_or_name: Any) -> None:
     )
 
 
-def _history_frame(history: dict[str, list[float]], epochs: list[int], seconds: list[float]):
-    frame = pd.DataFrame(history)
-    frame.insert(0, "epoch", [e + 1 for e in epochs][: len(frame)])
-    if len(seconds) == len(frame):
-        frame["seconds"] = seconds
-    return frame
+def _strategy_and_policy(model_or_name: Any, strategy: Any, mixed_precision: str):
+    """The strategy to train under and the dtype policy to build with."""
+    if not isinstance(model_or_name, keras.Model):
+        strat = distribute.strategy(strategy)
+        return strat, distribute.mixed_precision(mixed_precision, strat)
+    # A ready-made model keeps the strategy it was built under.
+    if not (isinstance(strategy, str) and strategy == "auto"):
+        raise v.invalid(
+            "strategy",
+            "'auto' for a model that is already built (pass a registered name or a "
+            "builder callable so zoo can build it inside the strategy's scope)",
+            strategy,
+        )
+    # Its layers' dtypes are fixed already.
+    return model_or_name.distribute_strategy, keras.config.dtype_policy().name
+
+
+def _card(model, frame, epochs, initial_epoch, early_stopping, task, seed) -> dict[str, Any]:
+    """The ``training`` entry of a trained model's card."""
+    optimizer = tasks.optimizers(model)[0]
+    return {
+        "architecture": (registry.get_spec(model) or {}).get("architecture"),
+        "epochs_requested": epochs,
+        "epochs_run": len(frame),
+        "initial_epoch": initial_epoch,
+        "optimizer": type(optimizer).__name__,
+        "learning_rate": optimizers.current_learning_rate(optimizer),
+        "early_stopping": early_stopping,
+        "task": task,
+        "seed": seed,
+    }
+
+
+def _run_dir(model: keras.Model, output: Any) -> Path:
+    target = saving.resolve(output if output is not None else model.name)
+    return target.parent / RUNS_DIR / target.name
 
 
 def train(
@@ -303,6 +183,10 @@ def train(
 ) -> TrainResult:
     """Train a model on data, evaluate it and save it with its card.
 
+    Everything here holds under every strategy, ``"multiworker"`` included: user
+    callbacks, early stopping, the best checkpoint and TensorBoard logs (written by
+    the chief), and ``resume``.
+
     Args:
         model_or_name: a registered name (built for the data's input shape and
             classes), a callable that builds a model (called inside the strategy
@@ -320,7 +204,7 @@ def train(
             the data's. A language model's `data` source is loaded as a corpus.
         early_stopping: patience in epochs on validation loss (best weights are
             restored); None or 0 to train all epochs.
-        callbacks: extra Keras callbacks.
+        callbacks: extra Keras callbacks (run on every worker).
         strategy: ``zoo.distribute.strategy`` kind or a Strategy.
         mixed_precision: ``"auto"`` (bf16 on TPU, fp16 on GPU, off on CPU), ``"off"``
             or a policy name.
@@ -328,8 +212,8 @@ def train(
         output: name under ``saved_models/`` or folder for the trained model
             (default: the model's name).
         save: save the model and its card.
-        resume: continue a killed run from its last completed epoch (the run's
-            BackupAndRestore folder); False starts afresh.
+        resume: continue a killed run from its last completed epoch (the state the
+            run keeps in its ``backup`` folder); False starts afresh.
         seed: random seed.
         verbose: Keras verbosity; ``"auto"`` shows a progress bar in a terminal and
             one line per epoch otherwise.
@@ -343,26 +227,15 @@ def train(
         ValueError / TypeError: for invalid arguments, before any training.
 
     Example:
-        >>> result = zoo.train("convnet_digits", "digits", epochs=5)
-        >>> result.history.tail(1), result.metrics["accuracy"]
+        >>> result = zoo.train("mlp_tiny", "digits", epochs=2, save=False, verbose=0)
+        >>> list(result.history["epoch"]), "accuracy" in result.metrics
+        ([1, 2], True)
     """
-    from zoo import distribute, plots, registry, saving
-
     _check_model_argument(model_or_name)
     epochs = v.check_int("epochs", epochs, minimum=1)
     if learning_rate is not None:
-        learning_rate = v.check_float("learning_rate", learning_rate, minimum=0.0)
-        if learning_rate <= 0:
-            raise v.invalid("learning_rate", "a number > 0", learning_rate)
-    if not isinstance(optimizer, (str, keras.optimizers.Optimizer)):
-        raise v.invalid(
-            "optimizer", "an optimizer name or a keras.optimizers.Optimizer", optimizer, TypeError
-        )
-    if isinstance(optimizer, str) and optimizer != "auto":
-        try:
-            keras.optimizers.get(optimizer)
-        except ValueError:
-            raise v.invalid("optimizer", "'auto' or a Keras optimizer name", optimizer) from None
+        learning_rate = optimizers.check_learning_rate("learning_rate", learning_rate)
+    optimizer = optimizers.check(optimizer)
     tasks.check(task)
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=0, allow_none=True)
     callbacks = v.check_callbacks(callbacks)
@@ -370,158 +243,67 @@ def train(
     v.check_bool("resume", resume)
     seed = v.check_int("seed", seed, minimum=0)
     verbose = v.check_verbose(verbose)
-
-    if isinstance(model_or_name, keras.Model):
-        # A ready-made model keeps the strategy it was built under.
-        if not (isinstance(strategy, str) and strategy == "auto"):
-            raise v.invalid(
-                "strategy",
-                "'auto' for a model that is already built (pass a registered name or a "
-                "builder callable so zoo can build it inside the strategy's scope)",
-                strategy,
-            )
-        strat = model_or_name.distribute_strategy
-        policy = keras.config.dtype_policy().name  # its layers' dtypes are fixed already
-    else:
-        strat = distribute.strategy(strategy)
-        policy = distribute.mixed_precision(mixed_precision, strat)
+    strat, policy = _strategy_and_policy(model_or_name, strategy, mixed_precision)
     settings = distribute.compile_settings(strat, jit_compile)
     keras.utils.set_random_seed(seed)
-    data = _as_data(data, tasks.data_task(task, model_or_name))
+    data = engine.as_data(data, tasks.data_task(task, model_or_name))
     task = tasks.resolve(task, model_or_name, data)
-
     with distribute.dtype_policy(policy), strat.scope():
         model = _build_model(model_or_name, data, build_args)
-        if not model.compiled:
-            tasks.compile_model(
-                model, task, optimizer=optimizer, learning_rate=learning_rate, **settings
-            )
+    if not model.compiled:
+        engine.compile_model(
+            model, task, optimizer=optimizer, learning_rate=learning_rate, **settings
+        )
 
-    target = saving.resolve(output if output is not None else model.name)
-    run_dir = target.parent / RUNS_DIR / target.name
-    backup_dir = run_dir / "backup"
-    if not resume and backup_dir.exists():
-        shutil.rmtree(backup_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-
+    run_dir = _run_dir(model, output)
+    chief = distribute.is_chief()
+    backup = engine.Resume(run_dir / "backup", write=chief)
+    if not resume:
+        backup.clear()
+    initial_epoch = backup.restore(model)
     input_range = getattr(model, "input_range", None)
     train_ds = tasks.feed(data.train, task, input_range)
     val_ds = tasks.feed(data.validation, task, input_range)
-
-    timer = _EpochTimer()
+    timer = engine.EpochTimer()
+    standard = engine.standard_callbacks(
+        run_dir,
+        monitor="val_loss" if val_ds is not None else "loss",
+        has_loss="loss" in [metric.name for metric in model.metrics],
+        early_stopping=early_stopping,
+        chief=chief,
+    )
     start = time.perf_counter()
-    if distribute.is_multiworker(strat):
-        history = distribute.fit_multiworker(
-            model, train_ds, strat=strat, epochs=epochs, validation=val_ds, verbose=verbose
-        )
-        epoch_numbers = list(range(len(history["loss"])))
-    else:
-        monitor = "val_loss" if val_ds is not None else "loss"
-        # A GAN has no single loss (d_loss, g_loss): keep its last epoch, never stop early.
-        has_loss = "loss" in [metric.name for metric in model.metrics]
-        used = [
-            timer,
-            keras.callbacks.TerminateOnNaN(),
-            keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")),
-            keras.callbacks.ModelCheckpoint(
-                str(run_dir / "best.weights.h5"),
-                monitor=monitor,
-                save_best_only=has_loss,
-                save_weights_only=True,
-            ),
-            keras.callbacks.BackupAndRestore(str(backup_dir)),
-        ]
-        if early_stopping and has_loss:
-            used.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=monitor, patience=early_stopping, restore_best_weights=True
-                )
-            )
-        fitted = model.fit(
-            distribute.even_first_batch(train_ds, strat, _first_batch(data, "train")),
-            validation_data=distribute.even_first_batch(
-                val_ds, strat, _first_batch(data, "validation")
-            ),
-            epochs=epochs,
-            callbacks=used + list(callbacks or []),
-            verbose=verbose,
-            shuffle=False,  # zoo.data pipelines shuffle themselves; Keras would warn
-        )
-        history, epoch_numbers = fitted.history, fitted.epoch
+    fitted = engine.fit(
+        model,
+        train_ds,
+        val_ds,
+        epochs=epochs,
+        callbacks=[timer, *standard, backup, *callbacks],
+        verbose=verbose,
+        initial_epoch=initial_epoch,
+        first_batches=(engine.first_batch(data, "train"), engine.first_batch(data, "validation")),
+    )
     seconds = time.perf_counter() - start
-    frame = _history_frame(history, epoch_numbers, timer.seconds)
+    backup.clear()  # the run finished: a later resume=True starts afresh
+    frame = engine.history_frame(fitted.history, fitted.epochs, timer.seconds)
 
-    report = confusion = None
-    metrics: dict[str, float] = {}
-    if task in tasks.SCORED_BY_SKLEARN:
-        evaluation = evaluate(model, data, task=task)
-        metrics, report, confusion = evaluation.metrics, evaluation.report, evaluation.confusion
-    elif (data.test is not None or data.validation is not None) and not (
-        distribute.is_multiworker(strat)
-    ):
-        split = "test" if data.test is not None else "validation"
-        metrics = _compiled_metrics(model, data, split, task)
-
+    evaluation = engine.Evaluation({})
+    if data.test is not None or data.validation is not None:
+        evaluation = engine.evaluate(model, data, task=task)
     path = None
-    chief = os.environ.get("TF_CONFIG") is None or _is_chief()
-    if save and chief:
-        spec = registry.get_spec(model) or {}
-        path = saving.save(
+    if save:
+        path = engine.finish(
             model,
             output if output is not None else model.name,
+            history=frame,
+            confusion=evaluation.confusion,
             data=data.describe(),
-            metrics=metrics,
-            training={
-                "architecture": spec.get("architecture"),
-                "epochs_requested": epochs,
-                "epochs_run": len(frame),
-                "optimizer": type(tasks.optimizers(model)[0]).__name__,
-                "learning_rate": _learning_rate(model),
-                "early_stopping": early_stopping,
-                "task": task,
-                "seed": seed,
-                "dtype_policy": policy,
-                "seconds": round(seconds, 2),
-                **distribute.describe(strat),
-            },
+            metrics=evaluation.metrics,
+            training=_card(model, frame, epochs, initial_epoch, early_stopping, task, seed)
+            | {"dtype_policy": policy, "seconds": round(seconds, 2), **distribute.describe(strat)},
         )
-        frame.to_csv(path / "history.csv", index=False)
-        plots.save_beside(path, history=frame, confusion=confusion)
-    return TrainResult(
-        model, frame, metrics, report, confusion, path, run_dir, distribute.describe(strat)
-    )
-
-
-def _learning_rate(model: keras.Model) -> float | None:
-    """The (first) optimizer's learning rate at the end of training, for the card."""
-    try:
-        return float(keras.ops.convert_to_numpy(tasks.optimizers(model)[0].learning_rate))
-    except (AttributeError, TypeError, ValueError):
-        return None
-
-
-def _is_chief() -> bool:
-    import json
-
-    task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
-    return task.get("type") in ("chief", None) or (
-        task.get("type") == "worker" and task.get("index", 0) == 0
-    )
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each epoch."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(round(time.perf_counter() - self._start, 3))
+    result = (evaluation.metrics, evaluation.report, evaluation.confusion, path, run_dir)
+    return TrainResult(model, frame, *result, distribute.describe(strat))
 
 
 def cross_validate(
@@ -564,7 +346,7 @@ def cross_validate(
         raise v.invalid(
             "train_args", "without save/output (folds are not saved)", sorted(train_args), TypeError
         )
-    data = _as_data(data)
+    data = engine.as_data(data)
     rows = []
     for index, fold in enumerate(data.folds(folds), start=1):
         if isinstance(model_or_name, keras.Model):

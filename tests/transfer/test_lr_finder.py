@@ -44,3 +44,14 @@ def test_lr_find_bad_arguments(digits):
         lr_find(model, digits, steps=2)
     with pytest.raises(TypeError, match=r"keras\.Model"):
         lr_find("mlp", digits)
+
+
+def test_lr_find_restores_a_trained_optimizers_state(digits):
+    model = zoo.build("mlp", input_shape=(8, 8, 1), num_classes=10, units=(16,))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(digits.train, epochs=1, verbose=0)
+    state = [np.array(v) for v in model.optimizer.variables]
+    assert int(model.optimizer.iterations.numpy()) > 0
+    lr_find(model, digits, steps=10)
+    for old, new in zip(state, model.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(old, np.array(new))

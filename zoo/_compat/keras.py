@@ -30,3 +30,144 @@ def variables_without_values() -> Iterator[None]:
             yield
     finally:
         global_state.set_global_attribute(key, before)
+
+
+# --- Keras under tf.distribute --------------------------------------------------------
+
+
+def compile_settings(strat, jit_compile="auto", steps_per_execution: int = 1) -> dict:
+    """Turn off compile settings that fail under several replicas (with a notice).
+
+    Works around (Keras 3.15, TF 2.21): with more than one replica, XLA
+    (``jit_compile=True``) fails on variables placed on other devices, and
+    ``steps_per_execution > 1`` fails with a placeholder error in the TF trainer's
+    multi-step function. Upstream: LINK_COMPILE_SETTINGS.
+    """
+    from zoo import _validation as v
+
+    steps_per_execution = v.check_int("steps_per_execution", steps_per_execution, minimum=1)
+    if jit_compile not in ("auto", True, False):
+        raise v.invalid("jit_compile", "'auto', True or False", jit_compile)
+    if strat is not None and strat.num_replicas_in_sync > 1:
+        if jit_compile is True or steps_per_execution > 1:
+            print(
+                "zoo: jit_compile and steps_per_execution > 1 are turned off under "
+                f"{strat.num_replicas_in_sync} replicas (they fail there in Keras 3)."
+            )
+        return {"jit_compile": False, "steps_per_execution": 1}
+    return {"jit_compile": jit_compile, "steps_per_execution": steps_per_execution}
+
+
+def even_first_batch(dataset, strat, first_batch=None):
+    """Split a batched dataset's first batch so that every replica gets a share.
+
+    Works around (Keras 3.15, TF 2.21): ``fit`` and ``evaluate`` peek at the first
+    batch under a strategy and average it over replicas to build the model; a first
+    batch whose size the replica count does not divide (a validation split of 5
+    examples on 2 devices) fails with "Inputs to operation AddN ... must have the same
+    size". Upstream: LINK_EVEN_FIRST_BATCH.
+
+    The first batch is split into an even part and a rest of at least one example per
+    replica (11 on 2 replicas: 8 and 3), in one pass over the data (a reshuffling
+    dataset still yields every example once per epoch). A rest smaller than the
+    replica count would leave a replica an empty batch, which some convolutions on
+    oneDNN CPUs reject ("Incompatible shapes: [0,224,224,3] vs. [16]"); only a first
+    batch under twice the replicas has one.
+
+    Args:
+        dataset: a batched ``tf.data.Dataset``, or None.
+        strat: the strategy the model trains under.
+        first_batch: the first batch's size when known (``min(batch_size, n)``); a
+            size the replicas share evenly leaves the dataset as it is.
+
+    Returns:
+        ``dataset`` itself when nothing needs to change.
+    """
+    replicas = 1 if strat is None else strat.num_replicas_in_sync
+    if dataset is None or replicas == 1:
+        return dataset
+    if first_batch is not None and first_batch % replicas == 0:
+        return dataset
+    import tensorflow as tf
+
+    def split(index, batch):
+        size = tf.shape(tf.nest.flatten(batch)[0])[0]
+        even = size - size % replicas
+        # The even part leaves the rest one example or more per replica when it can.
+        head = tf.where(size % replicas > 0, even - replicas, even)
+        head = tf.where(head >= replicas, head, tf.maximum(even, 1))
+        head = tf.cast(tf.where(index == 0, head, size), tf.int64)
+        rows = tf.data.Dataset.from_tensors(batch).unbatch()
+        return (
+            rows.take(head).batch(head).concatenate(rows.skip(head).batch(tf.cast(size, tf.int64)))
+        )
+
+    return dataset.enumerate().flat_map(split)
+
+
+def fit_needs_custom_loop(strat) -> bool:
+    """Whether ``model.fit`` cannot run under `strat`, so zoo's engine loops itself.
+
+    Works around (Keras 3.15, TF 2.21): under ``MultiWorkerMirroredStrategy``, Keras
+    3's ``fit`` and ``evaluate`` fail before the first step with "Attempt to convert
+    a value (PerReplica ...)". The engine then trains through the public
+    ``strategy.run`` API (:func:`zoo.engine.loop.fit`). Upstream: LINK_MULTIWORKER_FIT.
+    """
+    import tensorflow as tf
+
+    return isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def replicated_predict_returns_copies(strat) -> bool:
+    """Whether ``predict_on_batch`` under `strat` returns one copy per replica.
+
+    Works around (Keras 3.15): under ``MirroredStrategy`` with several replicas,
+    ``predict_on_batch`` concatenates one full copy of the outputs per replica; a plain
+    ``model(x, training=False)`` call gives the one answer. Upstream: LINK_PREDICT_ON_BATCH.
+    """
+    return strat is not None and strat.num_replicas_in_sync > 1
+
+
+# --- Keras's functional graph (no public API) ----------------------------------------
+
+
+def producing_layer(tensor):
+    """The layer that produced a symbolic tensor of a functional model, or None.
+
+    Not a bug: Keras 3 keeps this in the private ``_keras_history`` of the tensor.
+    """
+    try:
+        return tensor._keras_history[0]
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+
+def inbound_nodes(layer) -> list:
+    """The call nodes of a layer in the functional graphs it belongs to (private)."""
+    return list(getattr(layer, "_inbound_nodes", None) or [])
+
+
+def is_functional(model) -> bool:
+    """Whether `model` is a graph of layer calls (a functional or Sequential model)."""
+    return hasattr(model, "_inbound_nodes") and bool(getattr(model, "outputs", None))
+
+
+def input_signature(model):
+    """Keras's input signature of a model for export (``keras.src.export``, private).
+
+    Raises:
+        ValueError: for a subclassed model that has not been called yet.
+    """
+    from keras.src.export.export_utils import get_input_signature
+
+    return get_input_signature(model)
+
+
+def all_layers(layer) -> list:
+    """`layer` and every layer inside it, recursively (custom layers' sublayers too).
+
+    Not a bug: Keras 3 has no public recursive walk (``Model.layers`` lists direct
+    children only, and plain layers have none); this is the private
+    ``Layer._flatten_layers``.
+    """
+    return list(layer._flatten_layers(include_self=True, recursive=True))

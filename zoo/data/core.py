@@ -83,6 +83,11 @@ class Data:
             f"input_shape={self.input_shape}, sizes={self.sizes})"
         )
 
+    @property
+    def options(self) -> Options | None:
+        """The pipeline settings it was loaded with (scale, augmentation, seed, ...)."""
+        return self._options
+
     def describe(self) -> dict[str, Any]:
         """A JSON-friendly description, recorded on model cards.
 

@@ -16,13 +16,7 @@ from zoo.transfer.backbones import (
     list_backbones,
     local_weights,
 )
-from zoo.transfer.fine_tuning import (
-    FineTuneResult,
-    feature_split,
-    find_backbone,
-    fine_tune,
-    with_new_head,
-)
+from zoo.transfer.fine_tuning import FineTuneResult, fine_tune
 from zoo.transfer.hub import HUB_BACKBONES, HubLayer, hub_layer
 from zoo.transfer.layerwise import (
     LayerwiseAdam,
@@ -32,6 +26,7 @@ from zoo.transfer.layerwise import (
     layerwise_optimizer,
 )
 from zoo.transfer.lr_finder import LRFindResult, lr_find
+from zoo.transfer.surgery import feature_split, find_backbone, with_new_head
 from zoo.transfer.text import TEXT_BACKBONES, recompile, text_classifier
 
 __all__ = [

@@ -2,9 +2,9 @@
 
 ULMFiT (Howard & Ruder, 2018) and BEiT-style layer decay train the new head at the
 full learning rate and each deeper group of backbone layers at a smaller one. Here
-that is a Keras optimizer subclass (``LayerwiseAdam``, ``LayerwiseAdamW``,
-``LayerwiseSGD``, ``LayerwiseRMSprop``) that multiplies the learning rate of each
-trainable variable by its own factor. The factors are plain floats in the
+that is a Keras optimizer subclass (:mod:`zoo.optimizers`: ``LayerwiseAdam``,
+``LayerwiseAdamW``, ``LayerwiseSGD``, ``LayerwiseRMSprop``) that multiplies the
+learning rate of each trainable variable by its own factor. The factors are plain floats in the
 optimizer's config, in the order of ``model.trainable_variables``, so the optimizer
 saves and loads with its model in Keras's safe mode.
 
@@ -21,70 +21,25 @@ import keras
 import numpy as np
 
 from zoo import _validation as v
+from zoo.optimizers import (
+    LAYERWISE,
+    LayerwiseAdam,
+    LayerwiseAdamW,
+    LayerwiseRMSprop,
+    LayerwiseSGD,
+    check_learning_rate,
+)
+from zoo.transfer.surgery import find_backbone, leaf_layers
 
-
-class _Layerwise:
-    """Mixin: scale each variable's learning rate by ``multipliers[index]``."""
-
-    def __init__(self, *args: Any, multipliers: list[float] | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.multipliers = None if multipliers is None else [float(m) for m in multipliers]
-
-    def build(self, variables):
-        if self.multipliers is not None and len(self.multipliers) != len(variables):
-            raise v.invalid(
-                "multipliers",
-                f"one learning-rate factor per trainable variable ({len(variables)} now; "
-                "the model's trainable layers changed since the optimizer was made, so make "
-                "it again with zoo.transfer.layerwise_optimizer)",
-                f"{len(self.multipliers)} factors",
-            )
-        super().build(variables)
-
-    def update_step(self, gradient, variable, learning_rate):
-        if self.multipliers is not None:
-            factor = self.multipliers[self._get_variable_index(variable)]
-            if factor != 1.0:
-                learning_rate = learning_rate * factor
-        return super().update_step(gradient, variable, learning_rate)
-
-    def get_config(self):
-        return {**super().get_config(), "multipliers": self.multipliers}
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class LayerwiseAdam(_Layerwise, keras.optimizers.Adam):
-    """Adam with a learning-rate factor per trainable variable."""
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class LayerwiseAdamW(_Layerwise, keras.optimizers.AdamW):
-    """AdamW with a learning-rate factor per trainable variable."""
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class LayerwiseSGD(_Layerwise, keras.optimizers.SGD):
-    """SGD (with momentum) with a learning-rate factor per trainable variable."""
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class LayerwiseRMSprop(_Layerwise, keras.optimizers.RMSprop):
-    """RMSprop with a learning-rate factor per trainable variable."""
-
-
-BASE_OPTIMIZERS = {
-    "adam": keras.optimizers.Adam,
-    "adamw": keras.optimizers.AdamW,
-    "sgd": keras.optimizers.SGD,
-    "rmsprop": keras.optimizers.RMSprop,
-}
-
-OPTIMIZERS = {
-    "adam": LayerwiseAdam,
-    "adamw": LayerwiseAdamW,
-    "sgd": LayerwiseSGD,
-    "rmsprop": LayerwiseRMSprop,
-}
+__all__ = [
+    "LayerwiseAdam",
+    "LayerwiseAdamW",
+    "LayerwiseRMSprop",
+    "LayerwiseSGD",
+    "layer_groups",
+    "layerwise_optimizer",
+    "multipliers",
+]
 
 
 def layer_groups(backbone: keras.Layer, groups: int) -> list[list[Any]]:
@@ -93,23 +48,12 @@ def layer_groups(backbone: keras.Layer, groups: int) -> list[list[Any]]:
     Returns:
         A list of lists of layers: index 0 is the group nearest the head.
     """
-    layers = [layer for layer in _leaf_layers(backbone) if layer.trainable_weights]
+    layers = [layer for layer in leaf_layers(backbone) if layer.trainable_weights]
     layers.reverse()  # top of the backbone first
     if not layers:
         return []
     groups = min(groups, len(layers))
     return [list(chunk) for chunk in np.array_split(np.array(layers, dtype=object), groups)]
-
-
-def _leaf_layers(layer: keras.Layer) -> list[Any]:
-    """The layers that own weights directly, in build order (nested models flattened)."""
-    inner = getattr(layer, "layers", None)
-    if not inner:
-        return [layer]
-    leaves = []
-    for child in inner:
-        leaves.extend(_leaf_layers(child))
-    return leaves
 
 
 def multipliers(
@@ -159,23 +103,14 @@ def layerwise_optimizer(
         >>> backbone.trainable = True
         >>> optimizer = zoo.transfer.layerwise_optimizer(model, "adam", 1e-4, decay=0.3)
     """
-    from zoo.transfer.fine_tuning import find_backbone
-
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
-    v.check_choice("optimizer", optimizer, tuple(OPTIMIZERS))
-    learning_rate = _check_learning_rate("learning_rate", learning_rate)
+    v.check_choice("optimizer", optimizer, tuple(LAYERWISE))
+    learning_rate = check_learning_rate("learning_rate", learning_rate)
     decay = v.check_float("decay", decay)
     if not 0 < decay <= 1:
         raise v.invalid("decay", "a factor in (0, 1]", decay)
     groups = v.check_int("groups", groups, minimum=1)
     backbone = find_backbone(model) if backbone is None else backbone
     factors = multipliers(model, backbone, decay=decay, groups=groups)
-    return OPTIMIZERS[optimizer](learning_rate=learning_rate, multipliers=factors, **kwargs)
-
-
-def _check_learning_rate(name: str, value: Any) -> float:
-    value = v.check_float(name, value)
-    if not value > 0:
-        raise v.invalid(name, "a learning rate > 0", value)
-    return value
+    return LAYERWISE[optimizer](learning_rate=learning_rate, multipliers=factors, **kwargs)

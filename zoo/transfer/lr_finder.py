@@ -61,7 +61,8 @@ def lr_find(
     The model is trained for up to `steps` batches with the rate rising from
     `start_lr` to `end_lr`; the sweep stops once the smoothed loss exceeds `diverge`
     times its best value (or is NaN). The model's weights and optimizer state are
-    restored afterwards, so the model is as it was.
+    restored afterwards (an optimizer that had not trained yet is left fresh, its
+    state zero), so the model is as it was.
 
     Args:
         model: a compiled model (zoo compiles an uncompiled one for the data's task).
@@ -76,10 +77,12 @@ def lr_find(
         An :class:`LRFindResult` with the table, the suggested rate and a figure.
 
     Example:
-        >>> result = zoo.transfer.lr_find(zoo.build("mlp", input_shape=(8, 8, 1)), "digits")
-        >>> result.suggestion, result.table.tail()
+        >>> model = zoo.build("mlp_tiny", input_shape=(8, 8, 1), num_classes=10)
+        >>> result = zoo.transfer.lr_find(model, "digits", steps=20)
+        >>> list(result.table.columns)
+        ['lr', 'loss', 'smoothed_loss']
     """
-    from zoo import plots, tasks, training
+    from zoo import engine, plots
 
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
@@ -92,9 +95,9 @@ def lr_find(
         "smoothing", smoothing, minimum=0.0, maximum=1.0, exclusive_maximum=True
     )
     diverge = v.check_float("diverge", diverge, minimum=1.0)
-    data = training._as_data(data)
+    data = engine.as_data(data)
     if not model.compiled:
-        tasks.compile_model(model, data.task, learning_rate=start_lr)
+        engine.compile_model(model, data.task, learning_rate=start_lr)
     if not isinstance(model.optimizer.learning_rate, keras.Variable):
         raise v.invalid(
             "model",
@@ -104,6 +107,12 @@ def lr_find(
 
     saved_weights = model.get_weights()
     saved_rate = float(model.optimizer.learning_rate.numpy())
+    # An unbuilt optimizer has no state yet: it is given back fresh (zeros).
+    saved_state = (
+        [keras.ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
+        if model.optimizer.built
+        else None
+    )
     factor = (end_lr / start_lr) ** (1 / (steps - 1))
     rows, average, best = [], 0.0, math.inf
     batches = iter(data.train.repeat())
@@ -120,8 +129,10 @@ def lr_find(
         best = min(best, smoothed)
 
     model.set_weights(saved_weights)
-    for variable in model.optimizer.variables:
-        variable.assign(keras.ops.zeros_like(variable))
+    for index, variable in enumerate(model.optimizer.variables):
+        variable.assign(
+            keras.ops.zeros_like(variable) if saved_state is None else saved_state[index]
+        )
     model.optimizer.learning_rate.assign(saved_rate)
 
     table = pd.DataFrame(rows)

@@ -16,7 +16,7 @@ import itertools
 from typing import Any
 
 import keras_tuner
-from keras_tuner.src.engine import trial as trial_module
+from keras_tuner.engine import trial as trial_module
 
 
 def _ordered_values(hp: Any) -> list[Any]:

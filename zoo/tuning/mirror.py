@@ -40,6 +40,16 @@ class Mirror:
         self.local = Path(local)
         self._pushed: dict[str, tuple[int, float]] = {}
 
+    def clear(self) -> None:
+        """Delete the search on both sides (a search started afresh)."""
+        import shutil
+
+        import tensorflow as tf
+
+        if tf.io.gfile.isdir(self.remote):
+            tf.io.gfile.rmtree(self.remote)
+        shutil.rmtree(self.local, ignore_errors=True)
+
     def pull(self) -> int:
         """Copy the remote folder's files down (a resumed search); return how many."""
         import tensorflow as tf

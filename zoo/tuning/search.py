@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -22,18 +21,19 @@ import keras
 import numpy as np
 import pandas as pd
 
+from zoo import _fs, distribute, engine, optimizers, plots, registry, saving, tasks
 from zoo import _validation as v
+from zoo._compat.keras_tuner import wait_when_idle
+from zoo._compat.tensorflow import is_default_strategy
 from zoo.tuning import mirror as mirrors
 from zoo.tuning import space as spaces
+from zoo.tuning import workers as supervised
+from zoo.tuning.trials import SECONDS_FILE, RecycleWorker, trials_frame, write_trials
+
+__all__ = ["ALGORITHMS", "TRANSFER", "TuneResult", "get_entry", "trials_frame", "tune"]
 
 ALGORITHMS = ("random", "grid", "bayesian", "hyperband")
 TUNING_DIR = ".tuning"
-SECONDS_FILE = "zoo_seconds.txt"
-IDLE_WAIT = 0.25  # seconds a worker waits before asking an IDLE oracle again
-
-
-class RecycleWorker(Exception):
-    """A worker process ran its share of trials and exits to return its memory."""
 
 
 _MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "mmd", "perplexity")
@@ -62,8 +62,6 @@ def get_entry(name: str) -> Any:
         ValueError: an unknown name, with close matches among both.
     """
     import importlib
-
-    from zoo import registry
 
     if isinstance(name, str) and name in TRANSFER:
         module_name, task, description = TRANSFER[name]
@@ -135,8 +133,6 @@ class TuneResult:
 
     def plot(self, path: str | os.PathLike | None = None) -> Any:
         """Score against trial with the best so far (:func:`zoo.plots.tuning`)."""
-        from zoo import plots
-
         return plots.tuning(self, path=path)
 
 
@@ -148,13 +144,10 @@ def _direction(objective: str, direction: str | None) -> str:
 
 def _probe(entry: Any, data: Any, task: str) -> keras.Model | None:
     """A compiled model of the architecture at its defaults, to learn its own metrics."""
-    from zoo import registry, tasks
-
     if entry is None or entry.name in TRANSFER or task not in ("autoencoder", "generative"):
         return None
     model = registry.build(entry.name, **data.builder_arguments(entry.parameters))
-    tasks.compile_model(model, task)
-    return model
+    return engine.compile_model(model, task)
 
 
 def _search_space(name_or_builder: Any, override: Any, algorithm: str):
@@ -180,18 +173,16 @@ def _search_space(name_or_builder: Any, override: Any, algorithm: str):
 _OPTIMIZER_KEYS = {"learning_rate", "optimizer", "schedule"}
 
 
-def _optimizer(values: dict[str, Any], steps: int) -> keras.optimizers.Optimizer:
-    rate = values.get("learning_rate", 1e-3)
-    if values.get("schedule", "constant") == "cosine":
-        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=max(steps, 1))
+def _optimizer(values: dict[str, Any], steps: int):
+    """The trial's optimizer maker from its sampled values (SGD with momentum 0.9)."""
     kind = values.get("optimizer", "adam")
-    classes = {
-        "adam": keras.optimizers.Adam,
-        "adamw": keras.optimizers.AdamW,
-        "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9),
-        "rmsprop": keras.optimizers.RMSprop,
-    }
-    return classes[kind](learning_rate=rate)
+    return optimizers.factory(
+        kind,
+        values.get("learning_rate", 1e-3),
+        schedule=values.get("schedule", "constant"),
+        decay_steps=steps,
+        **({"momentum": 0.9} if kind == "sgd" else {}),
+    )
 
 
 def _hypermodel(
@@ -200,12 +191,9 @@ def _hypermodel(
     space: dict[str, Any],
     data,
     epochs: int,
-    strat: Any,
     task: str,
 ):
     import keras_tuner
-
-    from zoo import distribute, registry, tasks
 
     fit_keys = set(spaces.FIT_KEYS)
 
@@ -239,8 +227,8 @@ def _hypermodel(
                 steps *= values.get("epochs", epochs)
                 optimizer = "auto"  # models that compile themselves keep their own choice
                 if not tasks.uses_own_compile(model, task) or _OPTIMIZER_KEYS & set(values):
-                    optimizer = lambda: _optimizer(values, steps)  # noqa: E731
-                tasks.compile_model(model, task, optimizer=optimizer)
+                    optimizer = _optimizer(values, steps)
+                engine.compile_model(model, task, optimizer=optimizer)
             return model
 
         def fit(self, hp, model, *args, **kwargs):
@@ -251,20 +239,25 @@ def _hypermodel(
                 if validation is not None:
                     validation = validation.unbatch().batch(batch_size)
             sizes = data.sizes
-            train = distribute.even_first_batch(
-                train, strat, min(batch_size, sizes["train"]) if sizes.get("train") else None
-            )
-            validation = distribute.even_first_batch(
-                validation,
-                strat,
-                min(batch_size, sizes["validation"]) if sizes.get("validation") else None,
-            )
             if "epochs" in hp.values and "tuner/epochs" not in hp.values:
                 kwargs["epochs"] = hp.values["epochs"]
-            callbacks = [*kwargs.pop("callbacks", []), keras.callbacks.TerminateOnNaN()]
-            history = model.fit(
-                train, validation_data=validation, callbacks=callbacks, shuffle=False, **kwargs
+            hooks = engine.standard_callbacks(
+                None, monitor="loss", has_loss=True, early_stopping=None
             )
+            engine.fit(
+                model,
+                train,
+                validation,
+                epochs=kwargs.pop("epochs", epochs),
+                callbacks=[*kwargs.pop("callbacks", []), *hooks],
+                verbose=kwargs.pop("verbose", "auto"),
+                initial_epoch=kwargs.pop("initial_epoch", 0),
+                first_batches=tuple(
+                    min(batch_size, sizes[split]) if sizes.get(split) else None
+                    for split in ("train", "validation")
+                ),
+            )
+            history = model.history  # Keras Tuner reads the best epoch from it
             for name, losses in history.history.items():  # a GAN has d_loss and g_loss
                 if name.endswith("loss") and any(not np.isfinite(x) for x in losses):
                     raise keras_tuner.errors.FailedTrialError(
@@ -279,7 +272,6 @@ def _hypermodel(
 def _tuner_class(algorithm: str):
     import keras_tuner
 
-    from zoo import distribute
     from zoo.tuning import grid
 
     base = {
@@ -300,19 +292,8 @@ def _tuner_class(algorithm: str):
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            if hasattr(self.oracle, "trials"):  # the oracle itself, not a worker's client
-                return
-            create = self.oracle.create_trial
-
-            def create_trial(tuner_id: str) -> Any:
-                # Keras Tuner's search loop asks again at once when the oracle has no
-                # trial yet (IDLE): a busy loop that steals the running trials' CPU.
-                trial = create(tuner_id)
-                if str(trial.status) == "IDLE":
-                    time.sleep(IDLE_WAIT)
-                return trial
-
-            self.oracle.create_trial = create_trial
+            if not hasattr(self.oracle, "trials"):  # a worker's client of the chief's oracle
+                wait_when_idle(self.oracle)
 
         def on_trial_begin(self, trial):
             self._zoo_started = time.perf_counter()
@@ -332,7 +313,7 @@ def _tuner_class(algorithm: str):
             seconds = time.perf_counter() - getattr(self, "_zoo_started", time.perf_counter())
             folder = Path(self.get_trial_dir(trial.trial_id))
             folder.mkdir(parents=True, exist_ok=True)
-            _write_atomically(folder / SECONDS_FILE, f"{seconds:.3f}")
+            _fs.write_text(folder / SECONDS_FILE, f"{seconds:.3f}")
             super().on_trial_end(trial)
             getattr(self, "_zoo_release", lambda: 0)()  # the trial's graphs can go
             self._zoo_done = getattr(self, "_zoo_done", 0) + 1
@@ -357,53 +338,6 @@ def _tuner_class(algorithm: str):
                 )
 
     return ZooTuner
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    partial.write_text(text)
-    os.replace(partial, path)
-
-
-def write_trials(tuner: Any) -> pd.DataFrame:
-    """Write ``trials.csv`` in the search folder (atomically); return the table."""
-    table = trials_frame(tuner)
-    _write_atomically(Path(tuner.project_dir) / "trials.csv", table.to_csv(index=False))
-    return table
-
-
-def _seconds(tuner: Any, trial_id: str) -> float | None:
-    path = Path(tuner.get_trial_dir(trial_id)) / SECONDS_FILE
-    try:
-        return float(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def trials_frame(tuner: Any) -> pd.DataFrame:
-    """A tuner's trials as a DataFrame (one row per trial, hyperparameters as columns)."""
-    rows = []
-    for trial_id, trial in sorted(tuner.oracle.trials.items(), key=lambda t: int(t[0])):
-        message = (getattr(trial, "message", None) or "").strip().splitlines()
-        rows.append(
-            {
-                "trial": int(trial_id),
-                # Keras Tuner says INVALID for a trial that raised, FAILED for one that
-                # reported failure (NaN loss); both are failed trials here.
-                "status": "FAILED" if str(trial.status) == "INVALID" else str(trial.status),
-                "score": trial.score,
-                "best_epoch": None if trial.best_step is None else int(trial.best_step) + 1,
-                "seconds": _seconds(tuner, trial_id),
-                **{k: x for k, x in trial.hyperparameters.values.items()},
-                "error": message[-1] if message and trial.status != "COMPLETED" else None,
-            }
-        )
-    columns = ["trial", "status", "score", "best_epoch", "seconds"]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return pd.DataFrame(columns=[*columns, "error"])
-    ordered = columns + [c for c in frame.columns if c not in columns and c != "error"]
-    return frame[[*ordered, "error"]]
 
 
 def tune(
@@ -487,41 +421,20 @@ def tune(
             any trial runs.
 
     Example:
-        >>> result = zoo.tune("mlp_tiny", "digits", max_trials=4, epochs=2)
-        >>> result.trials, result.best_hyperparameters
+        >>> result = zoo.tune("mlp_tiny", "digits", max_trials=2, epochs=1, verbose=0,
+        ...                   save=False, space={"units": [[16], [32]]}, overwrite=True)
+        >>> list(result.trials["status"])
+        ['COMPLETED', 'COMPLETED']
     """
-    from zoo import distribute, plots, saving, tasks
-    from zoo.training import _as_data, evaluate
-
-    tasks.check(task)
-    algorithm = v.check_choice("algorithm", algorithm, ALGORITHMS)
-    max_trials = v.check_int("max_trials", max_trials, minimum=1)
-    epochs = v.check_int("epochs", epochs, minimum=1)
-    early_stopping = v.check_int("early_stopping", early_stopping, minimum=1, allow_none=True)
-    max_failures = v.check_int("max_failures", max_failures, minimum=1)
-    callbacks = v.check_callbacks(callbacks)
-    workers = v.check_int("workers", workers, minimum=0)
-    trials_per_process = v.check_int(
-        "trials_per_process", trials_per_process, minimum=1, allow_none=True
-    )
-    if load_options is not None and not isinstance(load_options, dict):
-        raise v.invalid(
-            "load_options", "a dict of zoo.data.load arguments", load_options, TypeError
-        )
-    v.check_bool("overwrite", overwrite)
-    v.check_bool("save", save)
-    seed = v.check_int("seed", seed, minimum=0)
-    verbose = v.check_int("verbose", verbose, minimum=0, maximum=2)
-    if algorithm == "hyperband" and epochs < 2:
-        raise v.invalid("epochs", "at least 2 with algorithm='hyperband'", epochs)
+    given = dict(locals())
+    checks = _check_arguments(given)
     merged, entry = _search_space(name_or_builder, space, algorithm)
     if project_name is None:
-        project_name = (
-            entry.name if entry is not None else getattr(name_or_builder, "__name__", "custom")
+        project_name = getattr(entry, "name", None) or getattr(
+            name_or_builder, "__name__", "custom"
         )
     v.check_str("project_name", project_name)
     strat = distribute.strategy(strategy)
-
     if workers and not (isinstance(name_or_builder, str) and isinstance(data, (str, os.PathLike))):
         raise v.invalid(
             "workers",
@@ -529,24 +442,109 @@ def tune(
             "(each worker process builds and loads them itself)",
             workers,
         )
-    source = data
+    data, task, objective, direction, input_range = _prepare(
+        name_or_builder, entry, data, task, objective, direction, load_options, seed
+    )
+    settled = {"task": task, "objective": objective, "direction": direction}
+    settled.update(project_name=project_name, verbose=checks["verbose"])
+    hypermodel = _hypermodel(name_or_builder, entry, merged, data, epochs, task)
+    tuner, root = _open_tuner(hypermodel, strat, {**given, **settled})
+    role = os.environ.get("KERASTUNER_TUNER_ID")
+    if role == "chief":  # a cluster's chief: serve the oracle until the workers are done
+        supervised.serve(tuner)
+        return None
+    if workers:  # this process serves the oracle to N supervised worker processes
+        spec = {key: given[key] for key in _WORKER_ARGUMENTS}
+        spec.update(settled, data=os.fspath(given["data"]), directory=os.fspath(root))
+        spec.update(load_options=load_options or {}, strategy=_strategy_name(strategy))
+        supervised.run(tuner, spec, workers)
+    else:
+        tuner.zoo_recycle_after = (trials_per_process or 0) if role is not None else 0
+        stopping = [
+            keras.callbacks.EarlyStopping(monitor=objective, mode=direction, patience=patience)
+            for patience in (early_stopping,)
+            if patience
+        ]
+        tuner.search(
+            tasks.feed(data.train, task, input_range),
+            validation_data=tasks.feed(data.validation, task, input_range),
+            epochs=epochs,
+            callbacks=[*checks["callbacks"], *stopping],
+            verbose=max(checks["verbose"] - 1, 0),
+        )
+    if role is not None:  # a worker: the chief holds the results
+        return None
+    card = {"algorithm": algorithm, "task": task, "epochs": epochs, "seed": seed}
+    target = (output if output is not None else f"{project_name}_tuned") if save else None
+    return _result(tuner, data, merged, objective, direction, target, strat, card)
+
+
+# What a worker process of a search receives (with the settled task and objective).
+_WORKER_ARGUMENTS = (
+    "name_or_builder",
+    "space",
+    "algorithm",
+    "max_trials",
+    "epochs",
+    "early_stopping",
+    "max_failures",
+    "seed",
+    "trials_per_process",
+)
+
+
+def _strategy_name(strategy: Any) -> str:
+    """A strategy a worker process can make again (a Strategy object stays here)."""
+    return strategy if isinstance(strategy, str) else "auto"
+
+
+def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
+    """Tune's settings checked before any slow work; the normalised ones returned."""
+    tasks.check(given["task"])
+    algorithm = v.check_choice("algorithm", given["algorithm"], ALGORITHMS)
+    v.check_int("max_trials", given["max_trials"], minimum=1)
+    epochs = v.check_int("epochs", given["epochs"], minimum=1)
+    v.check_int("early_stopping", given["early_stopping"], minimum=1, allow_none=True)
+    v.check_int("max_failures", given["max_failures"], minimum=1)
+    v.check_int("workers", given["workers"], minimum=0)
+    v.check_int("trials_per_process", given["trials_per_process"], minimum=1, allow_none=True)
+    if given["load_options"] is not None and not isinstance(given["load_options"], dict):
+        raise v.invalid(
+            "load_options", "a dict of zoo.data.load arguments", given["load_options"], TypeError
+        )
+    v.check_bool("overwrite", given["overwrite"])
+    v.check_bool("save", given["save"])
+    v.check_int("seed", given["seed"], minimum=0)
+    directory = given["directory"]
+    if directory is not None and not isinstance(directory, (str, os.PathLike)):
+        raise v.invalid(
+            "directory", "a folder path or a URL such as gs://bucket/tuning", directory, TypeError
+        )
+    if algorithm == "hyperband" and epochs < 2:
+        raise v.invalid("epochs", "at least 2 with algorithm='hyperband'", epochs)
+    return {
+        "callbacks": v.check_callbacks(given["callbacks"]),
+        "verbose": v.check_int("verbose", given["verbose"], minimum=0, maximum=2),
+    }
+
+
+def _prepare(name_or_builder, entry, data, task, objective, direction, load_options, seed):
+    """Load the data; settle the task, the objective, its direction and the input range."""
     keras.utils.set_random_seed(seed)
     corpus_task = tasks.data_task(task, name_or_builder)
     if isinstance(data, (str, os.PathLike)) and load_options:
         from zoo.data import load
 
         data = load(data, **{"task": corpus_task, **load_options})
-    data = _as_data(data, corpus_task)
+    data = engine.as_data(data, corpus_task)
     task = tasks.resolve(task, name_or_builder, data)
     has_validation = data.validation is not None
     probe = _probe(entry, data, task)
     keras.utils.set_random_seed(seed)  # the probe drew from the seed: trials start afresh
     if objective is None:
-        objective = "val_" if has_validation else ""
-        objective += tasks.default_objective(task, probe)
+        objective = ("val_" if has_validation else "") + tasks.default_objective(task, probe)
     known = tasks.objectives(task, probe, has_validation)
     input_range = getattr(probe, "input_range", None)  # GANs, diffusion: images in [-1, 1]
-    del probe
     if objective not in known and (entry is not None or task in tasks.SCORED_BY_SKLEARN):
         raise v.unknown_name(
             "objective",
@@ -555,105 +553,52 @@ def tune(
             hint="The objective is a metric the model reports for this task, with val_ for "
             "the validation split (a GAN's mmd only on validation data).",
         )
-    direction = _direction(objective, direction)
+    return data, task, objective, _direction(objective, direction), input_range
 
+
+def _open_tuner(hypermodel, strat, settings: dict[str, Any]):
+    """Keras Tuner's tuner over the search folder (resumed unless ``overwrite``)."""
     import keras_tuner
 
-    if directory is not None and not isinstance(directory, (str, os.PathLike)):
-        raise v.invalid(
-            "directory", "a folder path or a URL such as gs://bucket/tuning", directory, TypeError
-        )
+    directory, project_name = settings["directory"], settings["project_name"]
+    algorithm, epochs = settings["algorithm"], settings["epochs"]
     mirror = None
     if directory is not None and mirrors.is_remote(directory):
         remote = os.fspath(directory).rstrip("/")
         root = mirrors.local_folder(remote, saving.saved_models_dir() / TUNING_DIR / "mirrors")
         mirror = mirrors.Mirror(f"{remote}/{project_name}", root / project_name)
-        if overwrite:
-            import tensorflow as tf
-
-            if tf.io.gfile.isdir(mirror.remote):
-                tf.io.gfile.rmtree(mirror.remote)
-            shutil.rmtree(mirror.local, ignore_errors=True)
+        if settings["overwrite"]:
+            mirror.clear()
         else:
             mirror.pull()
     else:
         root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
-    tuner_class = _tuner_class(algorithm)
     options: dict[str, Any] = {
-        "hypermodel": _hypermodel(name_or_builder, entry, merged, data, epochs, strat, task),
-        "objective": keras_tuner.Objective(objective, direction=direction),
+        "hypermodel": hypermodel,
+        "objective": keras_tuner.Objective(settings["objective"], direction=settings["direction"]),
         "directory": str(root),
         "project_name": project_name,
-        "overwrite": overwrite,
-        "seed": seed,
-        "max_consecutive_failed_trials": max_failures,
+        "overwrite": settings["overwrite"],
+        "seed": settings["seed"],
+        "max_consecutive_failed_trials": settings["max_failures"],
     }
-    if type(strat).__name__ != "_DefaultDistributionStrategy":
+    if not is_default_strategy(strat):
         options["distribution_strategy"] = strat
     if algorithm == "hyperband":
         options.update(max_epochs=epochs, factor=3)
     else:
-        options["max_trials"] = max_trials
-    tuner = tuner_class(**options)  # overwrite=True empties the project folder here
-    tuner.zoo_verbose = verbose
-    tuner.zoo_direction = direction
-    tuner.zoo_seed = seed
-    tuner.zoo_mirror = mirror
-    role = os.environ.get("KERASTUNER_TUNER_ID")
-    if role == "chief":  # a cluster's chief: serve the oracle until the workers are done
-        from zoo.tuning import workers as supervised
+        options["max_trials"] = settings["max_trials"]
+    tuner = _tuner_class(algorithm)(**options)  # overwrite=True empties the project folder
+    tuner.zoo_verbose, tuner.zoo_direction = settings["verbose"], settings["direction"]
+    tuner.zoo_seed, tuner.zoo_mirror = settings["seed"], mirror
+    return tuner, root
 
-        supervised.serve(tuner)
-        return None
-    if workers:  # this process serves the oracle to N supervised worker processes
-        from zoo.tuning import workers as supervised
 
-        supervised.run(
-            tuner,
-            {
-                "name_or_builder": name_or_builder,
-                "data": os.fspath(source),
-                "load_options": load_options or {},
-                "task": task,
-                "space": space,
-                "algorithm": algorithm,
-                "max_trials": max_trials,
-                "epochs": epochs,
-                "objective": objective,
-                "direction": direction,
-                "early_stopping": early_stopping,
-                "max_failures": max_failures,
-                "strategy": strategy if isinstance(strategy, str) else "auto",
-                "directory": os.fspath(root),
-                "project_name": project_name,
-                "seed": seed,
-                "verbose": verbose,
-                "trials_per_process": trials_per_process,
-            },
-            workers,
-        )
-
-    if early_stopping:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=objective, mode=direction, patience=early_stopping
-            )
-        )
-    if role is not None:
-        tuner.zoo_recycle_after = trials_per_process or 0
-    if not workers:
-        tuner.search(
-            tasks.feed(data.train, task, input_range),
-            validation_data=tasks.feed(data.validation, task, input_range),
-            epochs=epochs,
-            callbacks=callbacks,
-            verbose=max(verbose - 1, 0),
-        )
-    if role is not None:  # a worker: the chief holds the results
-        return None
+def _result(tuner, data, merged, objective, direction, target, strat, card) -> TuneResult:
+    """The search's table and best model, scored, and saved with a card at `target`."""
     trials = write_trials(tuner)
-    if mirror is not None:
-        mirror.push()
+    if tuner.zoo_mirror is not None:
+        tuner.zoo_mirror.push()
     completed = trials[trials["status"] == "COMPLETED"]
     if completed.empty:
         errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])
@@ -663,41 +608,53 @@ def tune(
         # The trial checkpoint holds optimizer slots a freshly built model lacks.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model = tuner.get_best_models(1)[0]
-    metrics = evaluate(model, data, task=task).metrics
-    best_values = spaces.decode(merged, best_hp.values)
-    path = None
-    if save:
-        path = saving.save(
-            model,
-            output if output is not None else f"{project_name}_tuned",
-            data=data.describe(),
-            metrics=metrics,
-            search={
-                "algorithm": algorithm,
-                "task": task,
-                "objective": objective,
-                "direction": direction,
-                "trials": len(trials),
-                "completed": len(completed),
-                "epochs": epochs,
-                "space": spaces.describe(merged).astype(str).to_dict("records"),
-                "best_hyperparameters": dict(best_hp.values),
-                "directory": str(Path(tuner.project_dir)),
-                "seed": seed,
-                **distribute.describe(strat),
-            },
-        )
-        trials.to_csv(path / "trials.csv", index=False)
+    metrics = engine.evaluate(model, data, task=card["task"]).metrics
     result = TuneResult(
         trials=trials,
-        best_hyperparameters=best_values,
+        best_hyperparameters=spaces.decode(merged, best_hp.values),
         model=model,
         metrics=metrics,
         objective=objective,
         direction=direction,
         directory=Path(tuner.project_dir),
-        path=path,
     )
-    if path is not None:
-        plots.save_beside(path, search=result)
+    if target is not None:
+        result.path = engine.finish(
+            model,
+            target,
+            tuning=result,
+            tables={"trials.csv": trials},
+            data=data.describe(),
+            metrics=metrics,
+            search={
+                **card,
+                "objective": objective,
+                "direction": direction,
+                "trials": len(trials),
+                "completed": len(completed),
+                "space": spaces.describe(merged).astype(str).to_dict("records"),
+                "best_hyperparameters": dict(best_hp.values),
+                "directory": str(Path(tuner.project_dir)),
+                **distribute.describe(strat),
+            },
+        )
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """A chief or worker process of a search: ``python -m zoo.tuning.search SPEC_FILE``."""
+    import ast
+    import sys
+
+    argv = sys.argv[1:] if argv is None else argv
+    spec = ast.literal_eval(Path(argv[0]).read_text())
+    name, data = spec.pop("name_or_builder"), spec.pop("data")
+    try:
+        tune(name, data, save=False, **spec)
+    except RecycleWorker:
+        return supervised.RECYCLE_CODE
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

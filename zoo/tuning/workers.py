@@ -3,7 +3,7 @@
 ``run(tuner, spec, workers)`` serves the tuner's oracle (Keras Tuner's gRPC service,
 on 127.0.0.1) from a thread of the calling process and starts ``workers`` worker
 processes, each running ``zoo.tune`` with the same arguments (``python -m
-zoo.tuning.workers SPEC``) under Keras Tuner's environment variables
+zoo.tuning.search SPEC``) under Keras Tuner's environment variables
 (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``). The
 supervisor restarts a worker that dies under the same tuner id (the oracle hands it
 its unfinished trial again) and a worker that exits after its share of trials
@@ -19,7 +19,6 @@ second rather than every 20 s, writing ``trials.csv`` as trials end.
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
@@ -29,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from zoo import _validation as v
-from zoo.distribute import _free_ports, _stop_processes, _stream
+from zoo._compat.keras_tuner import oracle_service
+from zoo._processes import free_ports, stop_processes, stream_output
+from zoo.tuning.trials import write_trials
 
 RECYCLE_CODE = 75  # a worker that ran its share of trials (EX_TEMPFAIL)
 MAX_RESTARTS = 3
@@ -49,7 +50,7 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
     spec_file = folder / "zoo_search.txt"
     spec_file.write_text(repr(spec))
     tuner.tuner_id = "chief"  # as a cluster's chief: the workers are tuner0, tuner1, ...
-    port = _free_ports(1)[0]
+    port = free_ports(1)[0]
     stop, ready, failure = threading.Event(), threading.Event(), []
 
     def chief() -> None:
@@ -77,14 +78,14 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
 
     def start(tuner_id: str) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "zoo.tuning.workers", str(spec_file)],
+            [sys.executable, "-m", "zoo.tuning.search", str(spec_file)],
             env={**base, "KERASTUNER_TUNER_ID": tuner_id},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
-        _stream(process, f"[{tuner_id}] ")
+        stream_output(process, f"[{tuner_id}] ")
         return process
 
     running: dict[str, subprocess.Popen] = {}
@@ -114,7 +115,7 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
             raise RuntimeError(f"zoo tune: serving the oracle failed: {failure[0]}") from failure[0]
     finally:
         stop.set()
-        _stop_processes(list(running.values()), grace=10.0)
+        stop_processes(list(running.values()), grace=10.0)
         server.join(timeout=30.0)
 
 
@@ -134,11 +135,8 @@ def serve(
     from concurrent import futures
 
     import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer, exit_chief
 
-    from zoo.tuning.search import write_trials
-
+    protos, OracleServicer, exit_chief = oracle_service()
     tuner.save()
     verbose, tuner.oracle.verbose = tuner.oracle.verbose, 0  # the workers report trials
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
@@ -174,21 +172,3 @@ def serve(
         write_trials(tuner)
         if tuner.zoo_mirror is not None:
             tuner.zoo_mirror.push()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """A chief or worker process: ``python -m zoo.tuning.workers SPEC_FILE``."""
-    from zoo.tuning.search import RecycleWorker, tune
-
-    argv = sys.argv[1:] if argv is None else argv
-    spec = ast.literal_eval(Path(argv[0]).read_text())
-    name, data = spec.pop("name_or_builder"), spec.pop("data")
-    try:
-        tune(name, data, save=False, **spec)
-    except RecycleWorker:
-        return RECYCLE_CODE
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

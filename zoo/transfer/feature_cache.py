@@ -1,0 +1,81 @@
+"""The feature cache of ``fine_tune``'s head stage: backbone features computed once.
+
+With the backbone frozen and the data not augmented, the backbone's output for each
+example never changes, so it is computed once per split and kept on disk (under
+``saved_models/.cache/features``), keyed by the extractor's config and weights, the
+data's fingerprint and options, and the split. The head then trains on the features,
+many times faster per epoch than running the frozen backbone every epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from zoo import _fs
+from zoo._compat.keras import replicated_predict_returns_copies
+
+CACHE_DIR = ".cache/features"
+
+
+def _weights_digest(model: keras.Model) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
+    for weight in model.weights:
+        digest.update(weight.path.encode() if hasattr(weight, "path") else b"")
+        digest.update(np.ascontiguousarray(keras.ops.convert_to_numpy(weight)).tobytes())
+    return digest.hexdigest()
+
+
+def cache_key(extractor: keras.Model, data, split: str, scale: float) -> str:
+    """A key for one split's features: extractor, data, split, pixel scale and options."""
+    options = data.options
+    parts = {
+        "extractor": _weights_digest(extractor),
+        "data": data.fingerprint,
+        "split": split,
+        "sizes": data.sizes,
+        "input_shape": list(data.input_shape),
+        "scale": scale,
+        "options": repr(options) if options is not None else None,
+        "seed": getattr(options, "seed", None),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def features(extractor, dataset, cache_dir: Path | None, key: str, verbose: int):
+    """(features, labels) of a whole split, from the disk cache when it holds them."""
+    path = None if cache_dir is None else cache_dir / f"{key}.npz"
+    if path is not None and path.is_file():
+        with np.load(path) as stored:
+            return stored["features"], stored["labels"]
+    outputs, labels = [], []
+    batches = dataset
+    if verbose:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(dataset, desc="computing backbone features", leave=False)
+    copies = replicated_predict_returns_copies(getattr(extractor, "distribute_strategy", None))
+    for x, y in batches:
+        out = extractor(x, training=False) if copies else extractor.predict_on_batch(x)
+        outputs.append(keras.ops.convert_to_numpy(out))
+        labels.append(np.asarray(y))
+    features_array, labels_array = np.concatenate(outputs), np.concatenate(labels)
+    if path is not None:
+        with _fs.atomic_file(path) as partial:  # a killed run never leaves half a cache
+            np.savez(partial, features=features_array, labels=labels_array)
+    return features_array, labels_array
+
+
+def feature_dataset(features_array, labels, batch_size: int, shuffle: bool, seed: int):
+    """A batched ``tf.data`` pipeline over cached features."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((features_array, labels))
+    if shuffle:
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
