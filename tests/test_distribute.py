@@ -131,6 +131,78 @@ def test_two_workers_on_loopback_end_with_identical_weights(tmp_path, capfd):
     assert "[worker 0] ACCURACY" in out and "[worker 1] ACCURACY" in out
 
 
+CALLBACKS = """
+import json, os, signal, sys
+import keras, zoo
+strategy = zoo.distribute.strategy("multiworker")  # before any other TensorFlow work
+out, index, mode = sys.argv[1], os.environ["ZOO_WORKER_INDEX"], sys.argv[2]
+
+class Count(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if mode == "kill" and index == "1" and epoch == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+count = Count()
+csv = keras.callbacks.CSVLogger(os.path.join(out, f"{mode}_{index}.csv"))
+result = zoo.train("mlp_tiny", "digits", epochs=int(sys.argv[3]), strategy=strategy,
+                   early_stopping=int(sys.argv[4]) or None, callbacks=[count, csv],
+                   output=os.path.join(out, "model"), verbose=0, resume=mode == "resume")
+card = zoo.load_card(result.path) if result.path else {}
+with open(os.path.join(out, f"{mode}_{index}.json"), "w") as f:
+    json.dump({"epochs": count.epochs, "saved": result.path is not None,
+               "initial": card.get("training", {}).get("initial_epoch")}, f)
+"""
+
+
+def _launch_callbacks(tmp_path, mode, epochs, patience):
+    import json
+
+    script = _script(tmp_path, CALLBACKS)
+    code = distribute.launch(
+        [sys.executable, str(script), str(tmp_path), mode, str(epochs), str(patience)],
+        workers=2,
+        timeout=300,
+        grace=5,
+    )
+    results = []
+    for index in (0, 1):
+        path = tmp_path / f"{mode}_{index}.json"
+        results.append(json.loads(path.read_text()) if path.exists() else None)
+    return code, results
+
+
+def test_multiworker_honours_user_callbacks_checkpoints_and_tensorboard(tmp_path):
+    code, (chief, worker) = _launch_callbacks(tmp_path, "plain", epochs=3, patience=2)
+    assert code == 0
+    # A user callback runs on every worker, through Keras's CallbackList.
+    assert chief["epochs"] == worker["epochs"] == [0, 1, 2]
+    for index in (0, 1):
+        rows = (tmp_path / f"plain_{index}.csv").read_text().splitlines()
+        assert rows[0].split(",")[:2] == ["epoch", "loss"] and len(rows) == 4
+    # Only the chief saves the model, the best checkpoint and TensorBoard logs.
+    assert chief["saved"] and not worker["saved"]
+    run_dir = tmp_path / ".runs" / "model"
+    assert (run_dir / "best.weights.h5").is_file()
+    assert any((run_dir / "logs").rglob("events.out.tfevents.*"))
+
+
+def test_multiworker_resumes_after_a_worker_is_killed(tmp_path):
+    code, _ = _launch_callbacks(tmp_path, "kill", epochs=5, patience=0)
+    assert code == 137  # worker 1 was killed with SIGKILL at the start of epoch 3
+    code, (chief, worker) = _launch_callbacks(tmp_path, "resume", epochs=5, patience=0)
+    assert code == 0
+    # Both workers restore the chief's last state and run only the epochs left.
+    assert chief["epochs"] == worker["epochs"] and chief["epochs"][-1] == 4
+    assert chief["epochs"][0] == chief["initial"] > 0
+    assert not (tmp_path / ".runs" / "model" / "backup").exists()  # cleared once finished
+
+
 KILLED = """
 import os, signal, threading, zoo
 if os.environ["ZOO_WORKER_INDEX"] == "1":

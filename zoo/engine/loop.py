@@ -123,6 +123,7 @@ def _fit_custom(model, train, validation, strat, epochs, callbacks, verbose, ini
         model=model,
         verbose=verbose,
         epochs=epochs,
+        steps=None,  # unknown until the first epoch ends, as for a dataset of unknown size
     )
     model.stop_training = False
     hooks.on_train_begin()
