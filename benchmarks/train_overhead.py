@@ -3,7 +3,7 @@
 Both runs train a fresh copy of the same small CNN on the same in-memory 32x32x3
 images with the same validation split; the ratio is zoo's training steps/s over the
 plain fit's (best epoch after the first, as timeit). zoo's extra work (TensorBoard logs,
-best checkpoint, BackupAndRestore, early stopping) happens between epochs; the
+best checkpoint, the resumption state, early stopping) happens between epochs; the
 second row compares whole wall time per epoch, including that work.
 """
 

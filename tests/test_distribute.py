@@ -250,9 +250,9 @@ def test_zoo_is_importable_without_side_effects():
 def test_worker_whose_peer_never_starts_exits_in_bounded_time(tmp_path):
     import json
 
-    from zoo.distribute import _free_ports
+    from zoo._processes import free_ports
 
-    ports = _free_ports(2)
+    ports = free_ports(2)
     tf_config = {
         "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
         "task": {"type": "worker", "index": 0},

@@ -20,7 +20,11 @@ from typing import Any
 
 from zoo import _validation as v
 from zoo._compat.keras import compile_settings, even_first_batch
-from zoo._compat.tensorflow import is_default_strategy, release_traced_gradients
+from zoo._compat.tensorflow import (
+    is_default_strategy,
+    release_traced_gradients,
+    start_watchdog,
+)
 from zoo._processes import free_ports, stop_processes, stream_output
 
 __all__ = [
@@ -102,24 +106,6 @@ def _tpu_strategy():
     return tf.distribute.TPUStrategy(resolver)
 
 
-@contextlib.contextmanager
-def _watchdog(seconds: float, message: str) -> Iterator[None]:
-    """Exit the process if the block does not finish within `seconds`.
-
-    TensorFlow's multi-worker start-up blocks in C++ without releasing the GIL, so a
-    Python thread or signal handler never runs; faulthandler's C watchdog does. The
-    message is printed first; on time-out faulthandler adds the traceback and exits.
-    """
-    import faulthandler
-
-    print(message, file=sys.stderr, flush=True)
-    faulthandler.dump_traceback_later(seconds, exit=True)
-    try:
-        yield
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-
-
 def cluster_from_slurm(port: int = 12345) -> dict[str, Any] | None:
     """A TF_CONFIG dict for the current Slurm task, or None outside Slurm."""
     if "SLURM_JOB_ID" not in os.environ or "SLURM_PROCID" not in os.environ:
@@ -158,7 +144,7 @@ def _multiworker_strategy():
     )
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=seconds)
     try:
-        with _watchdog(seconds, message):
+        with start_watchdog(seconds, message):
             strat = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
     except RuntimeError as error:
         if "program startup" not in str(error):

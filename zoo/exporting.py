@@ -66,7 +66,8 @@ import numpy as np
 from zoo import _fs, saving
 from zoo import _validation as v
 from zoo._compat.keras import all_layers, input_signature
-from zoo._quiet import native_logs_hidden
+from zoo._compat.tensorflow import native_logs_hidden, tflite_builtins_only
+from zoo._compat.tf2onnx import register_erfc
 
 FORMATS = ("saved_model", "tflite", "onnx")
 DEFAULT_TOLERANCE = 1e-4
@@ -441,42 +442,9 @@ def _failure(worked: set[str], name: str, format: str, reason: str) -> ExportErr
     return ExportError(f"Cannot export model {name!r} to {format}: {reason}.{hint}")
 
 
-_TF2ONNX_PATCHED: list[bool] = []
-
-
-def _patch_tf2onnx() -> None:
-    """Teach tf2onnx 1.17 TensorFlow's ``Erfc`` (exact GELU): ``1 - Erf(x)``."""
-    if _TF2ONNX_PATCHED:
-        return
-    from tf2onnx import utils
-    from tf2onnx.handler import tf_op
-
-    opsets = tf_op.get_opsets().get("", [])
-    if any("Erfc" in handlers for handlers in opsets):
-        _TF2ONNX_PATCHED.append(True)
-        return
-
-    class Erfc:
-        @classmethod
-        def version_9(cls, ctx, node, **kwargs):
-            node.type = "Erf"
-            dtype = utils.map_onnx_to_numpy_type(ctx.get_dtype(node.input[0]))
-            one = ctx.make_const(utils.make_name("erfc_one"), np.array(1, dtype=dtype))
-            minus = ctx.insert_new_node_on_output(
-                "Sub",
-                node.output[0],
-                name=utils.make_name(node.name),
-                inputs=[one.output[0], node.output[0]],
-            )
-            ctx.copy_shape(node.output[0], minus.output[0])
-
-    tf_op("Erfc")(Erfc)
-    _TF2ONNX_PATCHED.append(True)
-
-
 def _convert(model, fmt: str, path: Path, signature: list[Any], **kwargs: Any) -> None:
     if fmt == "onnx":
-        _patch_tf2onnx()
+        register_erfc()
     logger = logging.getLogger("tf2onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -644,9 +612,7 @@ def _write(exported, fmt, artifact, signature, args, notes, fail) -> list[Any]:
         except Exception as error:
             raise fail(_one_line(error)) from error
         return tf_signature
-    import tensorflow as tf
-
-    builtins = {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}
+    builtins = tflite_builtins_only()
     try:
         _convert(exported, fmt, artifact, tf_signature, **builtins)
         return tf_signature

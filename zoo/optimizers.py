@@ -21,6 +21,7 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._compat.keras import variable_index
 
 NAMES = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine")
@@ -46,7 +47,7 @@ class _Layerwise:
 
     def update_step(self, gradient, variable, learning_rate):
         if self.multipliers is not None:
-            factor = self.multipliers[self._get_variable_index(variable)]
+            factor = self.multipliers[variable_index(self, variable)]
             if factor != 1.0:
                 learning_rate = learning_rate * factor
         return super().update_step(gradient, variable, learning_rate)

@@ -41,7 +41,9 @@ def compile_settings(strat, jit_compile="auto", steps_per_execution: int = 1) ->
     Works around (Keras 3.15, TF 2.21): with more than one replica, XLA
     (``jit_compile=True``) fails on variables placed on other devices, and
     ``steps_per_execution > 1`` fails with a placeholder error in the TF trainer's
-    multi-step function. Upstream: LINK_COMPILE_SETTINGS.
+    multi-step function. Upstream: https://github.com/keras-team/keras/issues/19005 (XLA with
+    tf.distribute, disabled upstream: https://github.com/keras-team/keras/pull/19006) and
+    https://github.com/keras-team/keras/issues/19246 (the placeholder error).
     """
     from zoo import _validation as v
 
@@ -65,7 +67,8 @@ def even_first_batch(dataset, strat, first_batch=None):
     batch under a strategy and average it over replicas to build the model; a first
     batch whose size the replica count does not divide (a validation split of 5
     examples on 2 devices) fails with "Inputs to operation AddN ... must have the same
-    size". Upstream: LINK_EVEN_FIRST_BATCH.
+    size". Upstream: https://github.com/keras-team/keras/issues/19246 (related:
+    the same first-batch reduce fails with this error in its 2024-07 comment).
 
     The first batch is split into an even part and a rest of at least one example per
     replica (11 on 2 replicas: 8 and 3), in one pass over the data (a reshuffling
@@ -111,7 +114,9 @@ def fit_needs_custom_loop(strat) -> bool:
     Works around (Keras 3.15, TF 2.21): under ``MultiWorkerMirroredStrategy``, Keras
     3's ``fit`` and ``evaluate`` fail before the first step with "Attempt to convert
     a value (PerReplica ...)". The engine then trains through the public
-    ``strategy.run`` API (:func:`zoo.engine.loop.fit`). Upstream: LINK_MULTIWORKER_FIT.
+    ``strategy.run`` API (:func:`zoo.engine.loop.fit`).
+    Upstream: https://github.com/keras-team/keras/issues/20585 (also
+    https://github.com/tensorflow/tensorflow/issues/72388).
     """
     import tensorflow as tf
 
@@ -123,7 +128,10 @@ def replicated_predict_returns_copies(strat) -> bool:
 
     Works around (Keras 3.15): under ``MirroredStrategy`` with several replicas,
     ``predict_on_batch`` concatenates one full copy of the outputs per replica; a plain
-    ``model(x, training=False)`` call gives the one answer. Upstream: LINK_PREDICT_ON_BATCH.
+    ``model(x, training=False)`` call gives the one answer. Upstream: none found;
+    minimal repro: under ``MirroredStrategy`` over 2 logical CPUs,
+    ``Sequential([Input((3,)), Dense(2)]).predict_on_batch(np.ones((4, 3)))`` has shape
+    (8, 2) while ``predict`` gives (4, 2).
     """
     return strat is not None and strat.num_replicas_in_sync > 1
 
@@ -171,3 +179,44 @@ def all_layers(layer) -> list:
     ``Layer._flatten_layers``.
     """
     return list(layer._flatten_layers(include_self=True, recursive=True))
+
+
+# --- Saving and optimizers -------------------------------------------------------------
+
+
+class CompiledOnLoad:
+    """Mixin: a model with its own ``compile()`` is compiled again when loaded.
+
+    Works around (Keras 3.0 to 3.15, by design): ``Trainer.compile_from_config`` does
+    nothing for a class that overrides ``compile()`` (it only warns "``compile()`` was
+    not called as part of model loading"), yet the loaded model says it is compiled and
+    has no optimizer. No upstream issue: the warning documents it, and tells users to
+    override ``compile_from_config`` as this does. The optimizer is built so that its
+    saved state loads.
+    """
+
+    def compile_from_config(self, config: dict) -> None:
+        import keras
+
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built and self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)  # so its saved state loads
+
+
+def variable_index(optimizer, variable) -> int:
+    """The index of `variable` among the variables `optimizer` was built with.
+
+    Not a bug: Keras 3 keeps this in the private ``Optimizer._get_variable_index``,
+    which per-variable learning rates (:mod:`zoo.optimizers`' layer-wise ones) need.
+    """
+    return optimizer._get_variable_index(variable)
+
+
+def is_download_failure(error: BaseException) -> bool:
+    """Whether `error` is ``keras.utils.get_file``'s failed download.
+
+    Works around (Keras 2 to 3.15): ``get_file`` raises a bare ``Exception("URL fetch
+    failure on ...")``, so callers must catch ``Exception`` and read the message. No
+    upstream issue (https://github.com/keras-team/keras/pull/11696 only set the text).
+    """
+    return type(error) is Exception and "URL fetch failure" in str(error)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
 
 
 def is_default_strategy(strat) -> bool:
@@ -24,7 +28,11 @@ def release_traced_gradients() -> Callable[[], int]:
     removes it. The function holds the traced graph, so each model trained in a
     process keeps a few MB alive after ``clear_session()`` (4.3 MB per small MLP
     here). The gradient is built when the step is traced, so once training is over
-    the registrations made during it are dead weight. Upstream: LINK_GRADIENT_REGISTRY.
+    the registrations made during it are dead weight.
+    Upstream: https://github.com/tensorflow/tensorflow/issues/97697
+    (fix attempts: https://github.com/tensorflow/tensorflow/pull/109334 leaves the
+    registry entries; https://github.com/keras-team/tf-keras/pull/898 purges them in
+    ``clear_session``).
 
     Returns:
         A function that removes the registrations made since this call and returns
@@ -59,3 +67,100 @@ def gradient_registry() -> dict | None:
     except (ImportError, AttributeError):  # a TF without the private registry
         return None
     return registry if isinstance(registry, dict) else None
+
+
+@contextlib.contextmanager
+def native_logs_hidden(*, show_on_error: bool = False) -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to a temporary file.
+
+    Works around (TF 2.17 to 2.21): TensorFlow writes oneDNN/CUDA notices (and TFLite,
+    tf2onnx their own) through absl, ignoring ``TF_CPP_MIN_LOG_LEVEL``.
+    Upstream: https://github.com/tensorflow/tensorflow/issues/100442. With
+    `show_on_error` the captured lines are written out if the block raises;
+    ``ZOO_TF_LOGS=1`` shows them always.
+    """
+    if os.environ.get("ZOO_TF_LOGS") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (some embedded interpreters)
+        yield
+        return
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            if show_on_error:
+                os.dup2(saved, 2)
+                log.seek(0)
+                sys.stderr.write(log.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@contextlib.contextmanager
+def start_watchdog(seconds: float, message: str) -> Iterator[None]:
+    """Exit the process if the block does not finish within `seconds`.
+
+    Works around (TF 2.21): ``MultiWorkerMirroredStrategy()`` blocks forever in C++,
+    holding the GIL, while a worker named in ``TF_CONFIG`` never starts;
+    ``CommunicationOptions(timeout_seconds=...)`` does not bound it, and Python threads
+    and signal handlers cannot run. faulthandler's C watchdog can: the message is
+    printed first; on time-out faulthandler adds the traceback and exits.
+    Upstream: https://github.com/tensorflow/tensorflow/issues/46931 (related).
+    """
+    import faulthandler
+
+    print(message, file=sys.stderr, flush=True)
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def copy_then_rename(source: str, target: str) -> None:
+    """Copy a file onto a ``tf.io.gfile`` path beside its target, then rename it over.
+
+    Works around (TF 2.21): on ``ram://``, ``tf.io.gfile.copy(..., overwrite=True)``
+    appends to an existing file instead of replacing it (a 10-byte file overwritten
+    with "abc" reads "0123456789abc"); on every file system the rename also leaves the
+    old file whole if the copy is interrupted.
+    Upstream: https://github.com/tensorflow/tensorflow/issues/28508 (fixed for posix).
+    """
+    import tensorflow as tf
+
+    tf.io.gfile.copy(source, f"{target}.tmp", overwrite=True)
+    tf.io.gfile.rename(f"{target}.tmp", target, overwrite=True)
+
+
+def tfds_not_prepared_errors() -> tuple[type[BaseException], ...]:
+    """What ``tfds.load(..., download=False)`` raises for a dataset not on disk.
+
+    Works around (tensorflow-datasets 4.9): a bare ``AssertionError`` ("Dataset ...:
+    could not find data in ..."), not a typed error.
+    Upstream: https://github.com/tensorflow/datasets/issues/2748 (related).
+    """
+    return (AssertionError,)
+
+
+def tflite_builtins_only() -> dict:
+    """Converter options for a TFLite file that the standard runtime runs (no Flex ops).
+
+    Works around (TF 2.7 to 2.21, a limitation): with builtin ops only, the converter
+    rejects an LSTM or a causal mask over variable batch and length ("'tf.TensorListReserve'
+    op requires element_shape to be static"); variable shapes need TensorFlow Select
+    (Flex) ops, which the standard runtime lacks. zoo's export then converts again with
+    fixed shapes (batch 1 and the sample's sizes) and says so.
+    Upstream: https://github.com/tensorflow/tensorflow/issues/62849 (also
+    https://github.com/tensorflow/tensorflow/issues/58668).
+    """
+    import tensorflow as tf
+
+    return {"target_spec": {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}}

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._compat.keras import CompiledOnLoad  # noqa: F401  (re-exported for the families)
 
 TASKS = ("classification", "regression")
 
@@ -119,15 +120,3 @@ def batch_norm(options: Options, name: str, **kwargs: Any) -> keras.layers.Batch
     kwargs.setdefault("momentum", 0.9)
     kwargs.setdefault("epsilon", 1e-5)
     return keras.layers.BatchNormalization(dtype=options.dtype, name=name, **kwargs)
-
-
-class CompiledOnLoad:
-    """Mixin: a model with its own ``compile()`` is compiled again when loaded.
-
-    Keras skips ``compile_from_config`` for models that override ``compile()``.
-    """
-
-    def compile_from_config(self, config: dict[str, Any]) -> None:
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built and self.optimizer is not None:
-            self.optimizer.build(self.trainable_variables)  # so its saved state loads

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from zoo import _validation as v
+from zoo._compat.tensorflow import tfds_not_prepared_errors
 
 DATA_DIR_ENV = "TFDS_DATA_DIR"
 
@@ -64,7 +65,7 @@ def load_splits(
             as_supervised=True,
             with_info=True,
         )
-    except AssertionError:
+    except tfds_not_prepared_errors():
         raise v.ArgumentValueError(
             f"TFDS dataset {name!r} is not prepared in {folder} and zoo does not download "
             f"at run time. On a connected machine run `tfds build {name} --data_dir "

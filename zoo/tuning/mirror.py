@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from zoo._compat.tensorflow import copy_then_rename
+
 
 def is_remote(path: Any) -> bool:
     """Whether `path` is a URL (``scheme://...``) other than ``file://``."""
@@ -82,10 +84,7 @@ class Mirror:
                 continue
             target = f"{self.remote}/{path.relative_to(self.local).as_posix()}"
             tf.io.gfile.makedirs(target.rsplit("/", 1)[0])
-            # Copied beside, then renamed: an interrupted push leaves the old file
-            # whole (and TF's ram:// copy does not truncate what it overwrites).
-            tf.io.gfile.copy(str(path), f"{target}.tmp", overwrite=True)
-            tf.io.gfile.rename(f"{target}.tmp", target, overwrite=True)
+            copy_then_rename(str(path), target)  # the old file stays whole till then
             self._pushed[str(path)] = stamp
             count += 1
         return count

@@ -13,7 +13,6 @@ import dataclasses
 import math
 import os
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pandas as pd
 
 from zoo import _fs, distribute, engine, optimizers, plots, registry, saving, tasks
 from zoo import _validation as v
-from zoo._compat.keras_tuner import wait_when_idle
+from zoo._compat.keras_tuner import best_model, wait_when_idle
 from zoo._compat.tensorflow import is_default_strategy
 from zoo.tuning import mirror as mirrors
 from zoo.tuning import space as spaces
@@ -604,10 +603,7 @@ def _result(tuner, data, merged, objective, direction, target, strat, card) -> T
         errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])
         raise RuntimeError(f"Every trial of the search failed: {errors}")
     best_hp = tuner.get_best_hyperparameters(1)[0]
-    with warnings.catch_warnings():
-        # The trial checkpoint holds optimizer slots a freshly built model lacks.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model = tuner.get_best_models(1)[0]
+    model = best_model(tuner)
     metrics = engine.evaluate(model, data, task=card["task"]).metrics
     result = TuneResult(
         trials=trials,

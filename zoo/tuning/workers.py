@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import _validation as v
-from zoo._compat.keras_tuner import oracle_service
+from zoo._compat.keras_tuner import oracle_service, save_oracle_after_last_trial
 from zoo._processes import free_ports, stop_processes, stream_output
 from zoo.tuning.trials import write_trials
 
@@ -165,9 +165,7 @@ def serve(
                 break
     finally:
         server.stop(grace=1.0)
-        # Keras Tuner saves the oracle before it drops an ended trial from the
-        # ongoing ones; save again so that a reload does not run the last trial twice.
-        tuner.oracle.save()
+        save_oracle_after_last_trial(tuner.oracle)
         tuner.oracle.verbose = verbose
         write_trials(tuner)
         if tuner.zoo_mirror is not None:
