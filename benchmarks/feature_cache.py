@@ -38,7 +38,7 @@ def _images(n: int, size: int, classes: int = 5):
 def _head_stage(data, epochs: int, cache) -> tuple[list[float], float, float]:
     keras.utils.set_random_seed(0)
     model = zoo.transfer.image_classifier(
-        "vgg16", data.num_classes, weights=None, input_shape=data.input_shape
+        "vgg_16.keras_in1k", data.num_classes, weights=None, input_shape=data.input_shape
     )
     result = zoo.transfer.fine_tune(
         model,

@@ -1,11 +1,11 @@
-"""Remake zoo's shipped checkpoint, ``saved_models/digits_convnet_pretrained``.
+"""Remake zoo's shipped checkpoint, ``zoo/checkpoints/digits_convnet_pretrained``.
 
 Trains the demo network (zoo's convnet backbone and a dense embedding) on half A of
 the bundled 8x8 digits, all ten classes, and saves it with its model card. Runs
 offline in about 15 s on 2 CPU cores.
 
 Usage:
-    python scripts/make_pretrained_checkpoint.py [--output saved_models/digits_convnet_pretrained]
+    python scripts/make_pretrained_checkpoint.py [--output zoo/checkpoints/NAME]
 """
 
 import argparse
@@ -23,7 +23,7 @@ def main() -> None:
     from zoo.transfer import demo
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default=str(ROOT / "saved_models" / demo.CHECKPOINT))
+    parser.add_argument("--output", default=str(ROOT / "zoo" / "checkpoints" / demo.CHECKPOINT))
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

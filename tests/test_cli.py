@@ -53,7 +53,7 @@ def test_build_with_settings_and_save(capsys, tmp_path):
 
 
 def test_bad_input_is_a_clear_error(capsys):
-    assert cli.main(["build", "resnet50"]) == 2
+    assert cli.main(["build", "renset_50"]) == 2
     err = capsys.readouterr().err
     assert "resnet_50" in err and "Traceback" not in err
     assert cli.main(["build", "mlp", "--set", "units=-3"]) == 2

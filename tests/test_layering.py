@@ -26,8 +26,12 @@ LAYERS = [
             "zoo._processes",
         ],
     ),
-    ("building blocks", ["zoo.layers", "zoo.data", "zoo.distribute", "zoo.optimizers"]),
-    ("catalogue", ["zoo.registry", "zoo.architectures"]),
+    (
+        "building blocks",
+        ["zoo.layers", "zoo.data", "zoo.distribute", "zoo.optimizers", "zoo._catalogue"],
+    ),
+    ("architectures", ["zoo.architectures"]),
+    ("catalogue", ["zoo.registry"]),
     ("persistence and policy", ["zoo.saving", "zoo.tasks", "zoo.plots"]),
     ("engine", ["zoo.engine"]),
     ("features", ["zoo.training", "zoo.transfer", "zoo.tuning", "zoo.exporting"]),
@@ -62,9 +66,20 @@ def _layer(module: str) -> int:
 
 
 def _imports(module: str) -> list[tuple[str, list[str], int]]:
-    """(imported zoo module, names taken from it, line) for every import in `module`."""
+    """(imported zoo module, names taken from it, line) for every import in `module`.
+
+    A package that imports its modules by discovery (``pkgutil.iter_modules``, as
+    ``zoo.architectures`` does) imports every one of them.
+    """
     found = []
-    for node in ast.walk(ast.parse(MODULES[module].read_text())):
+    text = MODULES[module].read_text()
+    if MODULES[module].name == "__init__.py" and "pkgutil.iter_modules" in text:
+        found += [
+            (name, [], 0)
+            for name in MODULES
+            if name.rpartition(".")[0] == module and not name.rpartition(".")[2].startswith("_")
+        ]
+    for node in ast.walk(ast.parse(text)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "zoo" or alias.name.startswith("zoo."):

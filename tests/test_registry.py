@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import keras
+import pandas as pd
 import pytest
 
 import zoo
@@ -12,12 +13,18 @@ TESTS = Path(__file__).parent / "architectures"
 
 
 def test_every_family_has_a_test_file_and_a_tiny_preset():
-    assert {"mlp", "cnn", "rnn", "resnet"} <= set(FAMILIES)
-    table = zoo.list_architectures()
+    assert {"mlp", "cnn", "rnn", "resnet", "pretrained"} <= set(FAMILIES)
+    own = {}  # family module -> the names of zoo's own builders it registers
+    for name in registry.names():
+        entry = registry.get_entry(name)
+        if entry.source == "zoo" and entry.family != "transfer":
+            module = entry.builder.__module__.split(".")[2]
+            own.setdefault(module, []).append(name)
     for family in FAMILIES:
         assert (TESTS / f"test_{family}.py").is_file(), f"no tests/architectures/test_{family}.py"
-        names = table[table["family"] == family]["name"]
-        assert any(name.endswith("_tiny") for name in names), f"{family} has no *_tiny preset"
+        if family != "pretrained":  # pretrained rows are tested offline with weights=None
+            names = own.get(family, [])
+            assert any(name.endswith("_tiny") for name in names), f"{family}: no *_tiny preset"
 
 
 def test_every_tiny_preset_builds():
@@ -31,12 +38,25 @@ def test_every_tiny_preset_builds():
 
 def test_list_architectures_table():
     table = zoo.list_architectures()
-    assert list(table.columns) == ["name", "family", "task", "params", "description"]
+    assert list(table.columns) == [
+        "name",
+        "family",
+        "task",
+        "params",
+        "source",
+        "weights",
+        "offline",
+        "layout",
+        "aliases",
+        "description",
+    ]
     assert table["name"].is_unique
-    assert (table["params"] > 0).all()
+    assert (table["params"].dropna() > 0).all()
+    assert table[table["source"] == "zoo"]["params"].isna().sum() == 2  # the transfer builders
     assert table["description"].str.len().gt(0).all()
     row = table.set_index("name").loc["resnet_50"]
-    assert (row["family"], row["params"]) == ("resnet", 25_557_032)
+    assert (row["family"], row["params"], row["source"]) == ("resnet", 25_557_032, "zoo")
+    assert row["offline"] and pd.isna(row["weights"])
 
 
 def test_list_architectures_pattern():
@@ -49,13 +69,92 @@ def test_list_architectures_pattern():
 
 def test_unknown_name_suggests_close_matches():
     with pytest.raises(ValueError) as info:
-        zoo.build("resnet50")
+        zoo.build("renset_50")
     message = str(info.value)
     assert "'resnet_50'" in message
     assert "zoo.list_architectures()" in message
-    assert "Received: architecture='resnet50'" in message
+    assert "Received: architecture='renset_50'" in message
     with pytest.raises(TypeError, match="architecture name"):
         zoo.build(50)
+    with pytest.raises(ValueError, match="'mobilenet_v3_small'"):  # bare names are offered
+        zoo.build("mobilenet_v3_smal")
+
+
+def test_names_resolve_to_rows():
+    assert registry.find("resnet_50") == "resnet_50"
+    assert registry.find("mobilenet_v3_small") == "mobilenet_v3_small.keras_in1k"
+    assert registry.find("no_such_net") is None and registry.find(3) is None
+    with pytest.warns(DeprecationWarning, match="'resnet_50.keras_in1k'"):
+        assert registry.canonical_name("resnet50") == "resnet_50.keras_in1k"
+    assert registry.get_entry("mobilenet_v3_small").name == "mobilenet_v3_small.keras_in1k"
+    entry = registry.get_entry("resnet_50.keras_in1k")
+    assert (entry.architecture, entry.tag) == ("resnet_50", "keras_in1k")
+
+
+def test_registering_rows_with_aliases_and_tags():
+    def builder(units=1, name=None):  # pragma: no cover
+        return None
+
+    first = registry.Entry("fresh_net.tag_a", "mlp", "x", "first", builder, {}, aliases=("fn",))
+    second = registry.Entry("fresh_net.tag_b", "mlp", "x", "second", builder, {})
+    try:
+        registry.register_entry(first)
+        registry.register_entry(second)
+        assert registry.find("fresh_net") == "fresh_net.tag_a"  # the first tag is the default
+        assert registry.is_deprecated("fn") and registry.aliases()["fn"] == "fresh_net.tag_a"
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register_entry(registry.Entry("fn", "mlp", "x", "taken", builder, {}))
+        with pytest.raises(ValueError, match="already registered"):
+            registry.register_entry(
+                registry.Entry("other", "mlp", "x", "y", builder, {}, aliases=("resnet_50",))
+            )
+        with pytest.raises(ValueError, match="source"):
+            registry.register_entry(
+                registry.Entry("other", "mlp", "x", "y", builder, {}, source="web")
+            )
+    finally:
+        for name in ("fresh_net.tag_a", "fresh_net.tag_b"):
+            registry._REGISTRY.pop(name, None)
+        registry._ALIASES.pop("fn", None)
+        registry._DEFAULTS.pop("fresh_net", None)
+    assert registry.find("fresh_net") is None
+
+
+def test_catalogue_layers_import_nothing_above_them():
+    # registry and architectures sit below saving, tasks, engine, training, transfer,
+    # tuning, exporting and the CLI: not even a function body may import those.
+    import ast
+
+    higher = (
+        "zoo.saving",
+        "zoo.tasks",
+        "zoo.engine",
+        "zoo.training",
+        "zoo.transfer",
+        "zoo.tuning",
+        "zoo.exporting",
+        "zoo.cli",
+        "zoo.environment",
+        "zoo.plots",
+    )
+    package = Path(zoo.__file__).parent
+    files = [package / "registry.py", *sorted((package / "architectures").rglob("*.py"))]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for module in modules:
+                bad = module.startswith(tuple(f"{h}." for h in higher)) or module in higher
+                if module == "zoo":  # from zoo import saving, ...
+                    bad = False
+                assert not bad, f"{path.relative_to(package)} imports {module}"
+            if isinstance(node, ast.ImportFrom) and node.module == "zoo":
+                names = {f"zoo.{alias.name}" for alias in node.names}
+                assert not names & set(higher), f"{path.relative_to(package)} imports {names}"
 
 
 def test_build_applies_overrides_and_names_model_after_preset():

@@ -26,7 +26,7 @@ EPILOG = """examples:
   zoo list 'resnet_*'              table of ResNets with parameter counts
   zoo build resnet_20 --num-classes 100 --save cifar100_resnet20
   zoo build mlp --set units=(256,128) --set dropout=0.2
-  zoo weights pull resnet50 vgg16  prefetch checked ImageNet weights (--mirror URL)
+  zoo weights pull resnet_50.keras_in1k  prefetch checked ImageNet weights (--mirror URL)
   zoo weights list                 which backbones have ImageNet weights on disk
   zoo export convnet_digits --format onnx   checked saved_models/convnet_digits/export/model.onnx
   zoo export convnet_digits --format tflite --output digits.tflite
@@ -78,7 +78,7 @@ def make_parser() -> argparse.ArgumentParser:
         "demo",
         help="fine-tune zoo's shipped pretrained CNN on a new task with few labels "
         "(offline) and compare it with training from scratch",
-        description="Fine-tune saved_models/digits_convnet_pretrained (ten digits, half A "
+        description="Fine-tune zoo's shipped digits_convnet_pretrained (ten digits, half A "
         "of scikit-learn's 8x8 digits) to tell small (0-4) from large (5-9) digits of the "
         "other half with PER_DIGIT labelled images of each digit, train the same network "
         "from scratch on the same labels and epochs, and print both test accuracies. "
@@ -139,11 +139,22 @@ def make_parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser(
         "list",
-        help="list architectures and presets with parameter counts",
-        description="Print every registered architecture and preset as a table.",
+        help="list the catalogue (architectures, pretrained backbones, checkpoints)",
+        description="Print the catalogue as a table: zoo's architectures and presets, "
+        "keras.applications backbones (NAME.keras_in1k), keras-hub presets, TF Hub "
+        "modules and shipped checkpoints, with parameter counts and whether their "
+        "weights are on disk.",
     )
     listing.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard")
     listing.add_argument("--family", help="only this family (mlp, cnn, rnn, resnet, ...)")
+    listing.add_argument(
+        "--source",
+        choices=("zoo", "keras.applications", "keras-hub", "tfhub", "checkpoint"),
+        help="only rows from this source",
+    )
+    listing.add_argument(
+        "--pretrained", action="store_true", help="only rows with pretrained weights"
+    )
 
     build = commands.add_parser(
         "build",
@@ -501,18 +512,35 @@ def run_demo(
 
 
 def _list(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     import zoo
 
-    table = zoo.list_architectures(args.pattern)
+    table = zoo.list_architectures(
+        args.pattern, source=args.source, pretrained=True if args.pretrained else None
+    )
     if args.family:
         table = table[table["family"] == args.family]
     if table.empty:
         print(f"No architecture matches {args.pattern!r}. Try `zoo list` for all names.")
         return
-    table = table.assign(params=table["params"].map("{:,}".format))
-    text_columns = ["name", "family", "task", "description"]
+
+    def notes(row) -> str:
+        text = row["description"]
+        if isinstance(row["layout"], str):
+            text = f"[{row['layout']}] {text}"
+        if isinstance(row["aliases"], str):
+            text += f" Also: {row['aliases']}."
+        return text
+
+    table = table.assign(
+        params=table["params"].map(lambda n: "" if pd.isna(n) else f"{n:,}"),
+        offline=table["offline"].map({True: "yes", False: "no"}),
+        description=table.apply(notes, axis=1),
+    )[["name", "family", "task", "params", "source", "offline", "description"]]
     formatters = {
-        column: f"{{:<{table[column].str.len().max()}}}".format for column in text_columns
+        column: f"{{:<{max(table[column].str.len().max(), len(column))}}}".format
+        for column in ["name", "family", "task", "source", "offline", "description"]
     }
     print(table.to_string(index=False, justify="left", formatters=formatters))
 

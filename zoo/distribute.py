@@ -63,11 +63,12 @@ def tpu_present() -> bool:
 def logical_cpus(count: int) -> None:
     """Split the CPU into `count` logical devices (for multi-replica code on a CPU).
 
-    Must run before TensorFlow initialises its devices (before any op).
+    Must run before TensorFlow initialises its devices (before any op), so the example
+    is for a fresh process.
 
     Example:
-        >>> zoo.distribute.logical_cpus(2)
-        >>> zoo.distribute.strategy("mirrored").num_replicas_in_sync
+        >>> zoo.distribute.logical_cpus(2)  # doctest: +SKIP
+        >>> zoo.distribute.strategy("mirrored").num_replicas_in_sync  # doctest: +SKIP
         2
     """
     import tensorflow as tf
@@ -366,7 +367,7 @@ def launch(
         (124 on timeout).
 
     Example:
-        >>> zoo.distribute.launch(["zoo", "train", "mlp", "--data", "digits",
+        >>> zoo.distribute.launch(["zoo", "train", "mlp", "--data", "digits",  # doctest: +SKIP
         ...                        "--strategy", "multiworker"], workers=2)
     """
     import subprocess

@@ -483,9 +483,9 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
         raise v.invalid("tuning_dir", "None or a folder path", tuning_dir, TypeError)
     start = time.perf_counter()
     checks = _Checks()
-    import zoo
+    from zoo._version import __version__
 
-    checks.add("packages", "zoo", zoo.__version__)
+    checks.add("packages", "zoo", __version__)
     _python(checks)
     _packages(checks)
     if _keras(checks):  # the rest imports Keras

@@ -64,7 +64,9 @@ def save(figure: Any, path: str | os.PathLike, *, dpi: int = 110) -> Path:
     """Write `figure` as a PNG at `path` atomically; returns the path.
 
     Example:
+        >>> images = np.random.default_rng(0).random((8, 8, 8, 1))
         >>> zoo.plots.save(zoo.plots.image_grid(images), "samples.png")
+        PosixPath('samples.png')
     """
     from matplotlib.figure import Figure
 
@@ -135,7 +137,8 @@ def training_curves(
         The matplotlib Figure.
 
     Example:
-        >>> zoo.plots.training_curves(result, metrics=["loss", "accuracy"])
+        >>> result = zoo.train("mlp_tiny", "digits", epochs=2, save=False, verbose=0)
+        >>> figure = zoo.plots.training_curves(result, metrics=["loss", "accuracy"])
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -224,7 +227,8 @@ def confusion_matrix(
         path: also save the figure as this PNG.
 
     Example:
-        >>> zoo.plots.confusion_matrix(zoo.evaluate("convnet_digits", "digits"))
+        >>> result = zoo.train("mlp_tiny", "digits", epochs=1, save=False, verbose=0)
+        >>> figure = zoo.plots.confusion_matrix(result, normalize=True)
     """
     if hasattr(confusion, "confusion"):
         confusion = confusion.confusion
@@ -277,7 +281,8 @@ def lr_find(
         path: also save the figure as this PNG.
 
     Example:
-        >>> zoo.plots.lr_find(zoo.transfer.lr_find(model, "digits"))
+        >>> model = zoo.build("mlp_tiny", input_shape=(8, 8, 1), num_classes=10)
+        >>> figure = zoo.plots.lr_find(zoo.transfer.lr_find(model, "digits", steps=20))
     """
     table = result.table if hasattr(result, "table") else result
     if suggestion is None:
@@ -317,7 +322,9 @@ def tuning(
         path: also save the figure as this PNG.
 
     Example:
-        >>> zoo.plots.tuning(zoo.tune("mlp_tiny", "digits", max_trials=5))
+        >>> result = zoo.tune("mlp_tiny", "digits", max_trials=2, epochs=1, verbose=0,
+        ...                   save=False, overwrite=True)
+        >>> figure = zoo.plots.tuning(result)
     """
     trials = result.trials if hasattr(result, "trials") else result
     if not isinstance(trials, pd.DataFrame) or not {"trial", "status", "score"} <= set(trials):
@@ -400,7 +407,8 @@ def image_grid(
         path: also save the figure as this PNG.
 
     Example:
-        >>> zoo.plots.image_grid(gan.generate(16, seed=0), columns=8)
+        >>> gan = zoo.build("dcgan_tiny")
+        >>> figure = zoo.plots.image_grid(gan.generate(16, seed=0), columns=8)
     """
     array = _scale(_images(images, "images"), value_range)
     n = len(array)
@@ -441,7 +449,9 @@ def reconstructions(
         path: also save the figure as this PNG.
 
     Example:
-        >>> zoo.plots.reconstructions(images[:8], vae.reconstruct(images[:8]))
+        >>> vae = zoo.build("vae_tiny")
+        >>> images = np.random.default_rng(0).random((8, 8, 8, 1)).astype("float32")
+        >>> figure = zoo.plots.reconstructions(images, vae.reconstruct(images))
     """
     first = _images(originals, "originals")
     second = _images(reconstructed, "reconstructed")

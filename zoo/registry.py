@@ -1,16 +1,25 @@
-"""The architecture registry: register builders and presets, build models by name.
+"""The catalogue: one table of every network zoo can build, and building by name.
 
-Family modules register a builder with :func:`register`, together with their named
-presets (``resnet_50``, ``vgg_16_bn``, ...). Users call :func:`build` and
-:func:`list_architectures`.
+Rows come from zoo's own builders (family modules register them with :func:`register`,
+together with their named presets: ``resnet_50``, ``vgg_16_bn``, ...) and from
+pretrained networks (:mod:`zoo.architectures.pretrained` registers ``keras.applications``
+ImageNet backbones, keras-hub text presets, TF Hub modules and zoo's shipped
+checkpoints with :func:`register_entry`). Users call :func:`build`,
+:func:`list_architectures` and :func:`count_params`.
+
+Names follow timm's ``architecture.tag``: the tag says which weights or implementation
+(``resnet_50.keras_in1k`` is ``keras.applications.ResNet50`` with Keras's ImageNet-1k
+weights, ``resnet_50`` is zoo's own torchvision-layout builder). A bare architecture
+name that is not a row of its own means its first registered tag
+(``mobilenet_v3_small`` is ``mobilenet_v3_small.keras_in1k``). Old names are kept for
+one release as deprecated aliases: they work everywhere a name is accepted, with a
+``DeprecationWarning`` that names the new one.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import inspect
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -18,152 +27,129 @@ import keras
 import pandas as pd
 
 from zoo import _validation as v
+from zoo._catalogue import (
+    _ALIASES,
+    _DEFAULTS,
+    _REGISTRY,
+    COLUMNS,
+    SOURCES,
+    Entry,
+    Preset,
+    get_spec,
+    register,
+    register_entry,
+    set_spec,
+)
+from zoo._catalogue import aliases as _aliases
+from zoo._catalogue import canonical_name as _canonical_name
+from zoo._catalogue import find as _find
+from zoo._catalogue import get_entry as _get_entry
 from zoo._compat.keras import variables_without_values
 
-_SPEC_ATTRIBUTE = "_zoo_spec"
+__all__ = [
+    "COLUMNS",
+    "SOURCES",
+    "Entry",
+    "Preset",
+    "aliases",
+    "build",
+    "canonical_name",
+    "count_params",
+    "find",
+    "get_entry",
+    "get_spec",
+    "is_deprecated",
+    "list_architectures",
+    "names",
+    "register",
+    "register_entry",
+    "resolve_arguments",
+    "select",
+    "set_spec",
+]
 
-
-@dataclasses.dataclass(frozen=True)
-class Preset:
-    """A named configuration of a builder.
-
-    Args:
-        description: one line shown by ``zoo.list_architectures()``.
-        arguments: keyword arguments passed to the builder.
-        task: the task column of the table; defaults to the builder's task.
-    """
-
-    description: str
-    arguments: dict[str, Any] = dataclasses.field(default_factory=dict)
-    task: str | None = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One registered name: a builder plus the arguments of a preset."""
-
-    name: str
-    family: str
-    task: str
-    description: str
-    builder: Callable[..., keras.Model]
-    arguments: dict[str, Any]
-    search_space: dict[str, Any] = dataclasses.field(default_factory=dict)
-
-    @property
-    def parameters(self) -> list[str]:
-        """The keyword arguments the builder accepts."""
-        return list(inspect.signature(self.builder).parameters)
-
-
-_REGISTRY: dict[str, Entry] = {}
-_PARAMS_CACHE: dict[str, tuple[int, int]] = {}
-
-
-def register(
-    name: str,
-    *,
-    task: str,
-    description: str,
-    presets: dict[str, Preset] | None = None,
-    family: str | None = None,
-    search_space: dict[str, Any] | None = None,
-) -> Callable[[Callable[..., keras.Model]], Callable[..., keras.Model]]:
-    """Register a builder under `name`, plus its named presets.
-
-    Args:
-        name: the builder's own registered name (its default configuration).
-        task: what the model does, for example ``"image classification"``.
-        description: a one-line description.
-        presets: named configurations of this builder.
-        family: the family; defaults to the name of the builder's module.
-        search_space: the default hyperparameter space of ``zoo.tune`` for the
-            builder and its presets, in :mod:`zoo.tuning.space`'s plain-dict form.
-
-    Raises:
-        ValueError: if a name is already registered.
-
-    Example:
-        >>> @register("tiny_mlp", task="classification", description="An MLP.")
-        ... def tiny_mlp(input_shape=(4,), num_classes=2, name="tiny_mlp"): ...
-    """
-
-    def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-        fam = family or builder.__module__.rsplit(".", 1)[-1]
-        space = dict(search_space or {})
-        entries = [Entry(name, fam, task, description, builder, {}, space)]
-        for preset_name, preset in (presets or {}).items():
-            entries.append(
-                Entry(
-                    preset_name,
-                    fam,
-                    preset.task or task,
-                    preset.description,
-                    builder,
-                    dict(preset.arguments),
-                    space,
-                )
-            )
-        accepted = set(inspect.signature(builder).parameters)
-        for entry in entries:
-            if entry.name in _REGISTRY:
-                raise ValueError(
-                    f"Architecture name {entry.name!r} is already registered by "
-                    f"{_REGISTRY[entry.name].builder.__module__}; names must be unique. "
-                    f"Received: name={entry.name!r}"
-                )
-            unknown = set(entry.arguments) - accepted
-            if unknown:
-                raise TypeError(
-                    f"Preset {entry.name!r} passes arguments that {builder.__name__} "
-                    f"does not accept. Received: {sorted(unknown)}"
-                )
-        for entry in entries:
-            _REGISTRY[entry.name] = entry
-        return builder
-
-    return decorator
+_PARAMS_CACHE: dict[str, tuple[int, int] | None] = {}
 
 
 def _ensure_loaded() -> None:
     import zoo.architectures  # noqa: F401  (registers every family on import)
 
 
-def get_entry(name: str) -> Entry:
-    """Return the registry entry for `name`, with a helpful error if unknown."""
+def find(name: Any, *, warn: bool = True) -> str | None:
+    """The row a name means, or None (:func:`zoo._catalogue.find`, every family loaded).
+
+    Example:
+        >>> zoo.registry.find("mobilenet_v3_small")
+        'mobilenet_v3_small.keras_in1k'
+    """
     _ensure_loaded()
-    if not isinstance(name, str):
-        raise v.invalid("name", "an architecture name (a string)", name, TypeError)
-    if name not in _REGISTRY:
-        raise v.unknown_name(
-            "architecture",
-            name,
-            _REGISTRY,
-            hint="See zoo.list_architectures() (or `zoo list`) for every name.",
-        )
-    return _REGISTRY[name]
+    return _find(name, warn=warn)
+
+
+def canonical_name(name: Any, *, warn: bool = True) -> str:
+    """The row a name means, with close matches if there is none.
+
+    Raises:
+        ValueError: for an unknown name (with close matches).
+        TypeError: for a name that is not a string.
+
+    Example:
+        >>> zoo.registry.canonical_name("mobilenet_v2")
+        'mobilenet_v2.keras_in1k'
+    """
+    _ensure_loaded()
+    return _canonical_name(name, warn=warn)
+
+
+def aliases() -> dict[str, str]:
+    """Every other accepted name (bare architectures, deprecated names) and its row."""
+    _ensure_loaded()
+    return _aliases()
+
+
+def is_deprecated(name: str) -> bool:
+    """Whether `name` is a deprecated alias (accepted for one more release)."""
+    _ensure_loaded()
+    return name in _ALIASES and name not in _REGISTRY
+
+
+def get_entry(name: str) -> Entry:
+    """The catalogue entry for any accepted name, with close matches if unknown."""
+    _ensure_loaded()
+    return _get_entry(name)
+
+
+def _names_itself(builder: Callable[..., Any]) -> bool:
+    """Whether the builder picks the model's name itself (its `name` defaults to None)."""
+    parameter = inspect.signature(builder).parameters.get("name")
+    return parameter is not None and parameter.default is None
 
 
 def resolve_arguments(name: str, overrides: dict[str, Any]) -> tuple[Entry, dict[str, Any]]:
     """Merge a preset's arguments with user overrides, checking every key."""
     entry = get_entry(name)
-    v.check_kwargs(f"architecture {name!r}", overrides, entry.parameters)
+    v.check_kwargs(f"architecture {entry.name!r}", overrides, entry.parameters)
     arguments = {**entry.arguments, **overrides}
-    if "name" in entry.parameters and "name" not in overrides:
+    if "name" in entry.parameters and "name" not in arguments and not _names_itself(entry.builder):
         arguments["name"] = entry.name
     return entry, arguments
 
 
 def build(name: str, /, **overrides: Any) -> keras.Model:
-    """Build a registered architecture or preset by name.
+    """Build any row of the catalogue by name.
 
     Args:
-        name: a name from :func:`list_architectures`, for example ``"resnet_50"``.
+        name: a name from :func:`list_architectures`, for example ``"resnet_50"``
+            (zoo's builder), ``"resnet_50.keras_in1k"`` (``keras.applications``
+            with ImageNet weights), ``"bert_tiny_en_uncased"`` (keras-hub) or
+            ``"digits_convnet_pretrained"`` (a shipped checkpoint); a bare
+            architecture means its default tag.
         **overrides: builder arguments that replace the preset's, for example
-            ``input_shape=(64, 64, 3)`` or ``num_classes=5``.
+            ``input_shape=(64, 64, 3)``, ``num_classes=5`` or ``weights=None``.
 
     Returns:
-        A built, uncompiled ``keras.Model``.
+        A built, uncompiled ``keras.Model`` (keras-hub text classifiers come compiled
+        with keras-hub's defaults).
 
     Raises:
         ValueError: for an unknown name (with close matches) or an invalid value.
@@ -171,42 +157,55 @@ def build(name: str, /, **overrides: Any) -> keras.Model:
 
     Example:
         >>> model = zoo.build("resnet_tiny", input_shape=(32, 32, 3), num_classes=10)
+        >>> model = zoo.build("mobilenet_v3_small", num_classes=3, weights=None)
     """
     entry, arguments = resolve_arguments(name, overrides)
     model = entry.builder(**arguments)
-    set_spec(model, entry.name, arguments)
+    if get_spec(model) is None:  # transfer builders record their own row and arguments
+        set_spec(model, entry.name, arguments)
     return model
 
 
-def set_spec(model: keras.Model, architecture: str, arguments: dict[str, Any]) -> None:
-    """Record which architecture and arguments built `model` (used by zoo.save)."""
-    from zoo.saving import to_jsonable
-
-    spec = {"architecture": architecture, "arguments": to_jsonable(arguments)}
-    # A JSON string, so Keras's attribute tracking leaves it alone.
-    object.__setattr__(model, _SPEC_ATTRIBUTE, json.dumps(spec))
-
-
-def get_spec(model: keras.Model) -> dict[str, Any] | None:
-    """Return ``{"architecture", "arguments"}`` for a model zoo built, else None."""
-    spec = getattr(model, _SPEC_ATTRIBUTE, None)
-    return json.loads(spec) if spec else None
+# ------------------------------------------------------------------------------ specs
 
 
 def count_params(name: str, /, **overrides: Any) -> dict[str, int]:
-    """Count the parameters of an architecture without allocating its weights.
+    """Count the parameters of a catalogue row without allocating its weights.
+
+    Pretrained rows are counted without loading or downloading weights. Rows that
+    cannot be built offline (TF Hub modules, keras-hub presets) report what is known
+    without building, and accept no overrides.
 
     Returns:
         ``{"total": ..., "trainable": ...}``; ``trainable`` excludes batch-norm
-        moving statistics, as PyTorch's parameter counts do.
+        moving statistics, as PyTorch's parameter counts do (for a pretrained backbone:
+        what trains once it is unfrozen).
+
+    Raises:
+        ValueError: for a row whose parameters are unknown offline.
 
     Example:
         >>> zoo.registry.count_params("resnet_50")["trainable"]
         25557032
     """
     entry, arguments = resolve_arguments(name, overrides)
+    if entry.counter is not None:
+        if overrides:
+            raise v.invalid(
+                "overrides",
+                f"empty for {entry.name!r}: its parameters are counted in its default "
+                "configuration only",
+                sorted(overrides),
+            )
+        counts = entry.counter()
+        if counts is None:
+            raise v.ArgumentValueError(
+                f"The parameters of {entry.name!r} ({entry.source}) are unknown without its "
+                f"weights on disk. Received: name={name!r}"
+            )
+        return dict(counts)
     with variables_without_values():
-        model = entry.builder(**arguments)
+        model = entry.builder(**{**arguments, **entry.count_arguments})
     total = sum(_size(w.shape) for w in model.weights)
     trainable = sum(_size(w.shape) for w in model.trainable_weights)
     return {"total": total, "trainable": trainable}
@@ -219,44 +218,128 @@ def _size(shape: tuple[int, ...]) -> int:
     return size
 
 
+def _required(entry: Entry) -> list[str]:
+    """The builder's arguments without a default that the entry does not give."""
+    return [
+        name
+        for name, parameter in inspect.signature(entry.builder).parameters.items()
+        if parameter.default is inspect.Parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        and name not in entry.arguments
+    ]
+
+
+def _table_params(entry: Entry) -> int | None:
+    """Trainable parameters of a row's default configuration, cached; None if unknown."""
+    if entry.name not in _PARAMS_CACHE:
+        if entry.counter is not None:
+            counts = entry.counter()
+        elif _required(entry):  # a builder with no default configuration
+            counts = None
+        else:
+            counts = count_params(entry.name)
+        _PARAMS_CACHE[entry.name] = (
+            None if counts is None else (counts["total"], counts["trainable"])
+        )
+    cached = _PARAMS_CACHE[entry.name]
+    return None if cached is None else cached[1]
+
+
+# ------------------------------------------------------------------------------ listing
+
+
 def names() -> list[str]:
-    """Every registered name, sorted."""
+    """Every row's name, sorted (aliases are not rows: see :func:`aliases`)."""
     _ensure_loaded()
     return sorted(_REGISTRY)
 
 
-def list_architectures(pattern: str = "*") -> pd.DataFrame:
-    """List registered architectures and presets as a table.
+def _aliases_of(name: str) -> str | None:
+    shown = [bare for bare, row in _DEFAULTS.items() if row == name and bare not in _REGISTRY]
+    shown += [f"{old} (deprecated)" for old, row in _ALIASES.items() if row == name]
+    return ", ".join(shown) or None
+
+
+def _matches(entry: Entry, pattern: str) -> bool:
+    candidates = [entry.name, entry.architecture, *entry.aliases]
+    return any(fnmatch.fnmatchcase(candidate, pattern) for candidate in candidates)
+
+
+def _check_sources(source: Any) -> tuple[str, ...] | None:
+    if source is None:
+        return None
+    chosen = (source,) if isinstance(source, str) else source
+    if not isinstance(chosen, (list, tuple, set)) or not chosen:
+        raise v.invalid("source", f"None, one of {SOURCES} or a list of them", source, TypeError)
+    return tuple(v.check_choice("source", s, SOURCES) for s in chosen)
+
+
+def select(
+    pattern: str = "*", *, source: Any = None, pretrained: bool | None = None
+) -> list[Entry]:
+    """The rows that :func:`list_architectures` shows, as entries, in the table's order."""
+    v.check_str("pattern", pattern)
+    sources = _check_sources(source)
+    if pretrained is not None:
+        v.check_bool("pretrained", pretrained)
+    _ensure_loaded()
+    chosen = []
+    for name in sorted(_REGISTRY, key=lambda n: (_REGISTRY[n].family, n)):
+        entry = _REGISTRY[name]
+        if not _matches(entry, pattern):
+            continue
+        if sources is not None and entry.source not in sources:
+            continue
+        if pretrained is not None and (entry.weights is not None) != pretrained:
+            continue
+        chosen.append(entry)
+    return chosen
+
+
+def list_architectures(
+    pattern: str = "*", *, source: Any = None, pretrained: bool | None = None
+) -> pd.DataFrame:
+    """List the catalogue as a table: every name zoo builds.
+
+    zoo's builders and presets, ``keras.applications`` backbones, keras-hub presets,
+    TF Hub modules and shipped checkpoints, in one table. Never touches the network;
+    parameter counts are computed without allocating weights and cached for the process.
 
     Args:
-        pattern: a shell-style wildcard on the name, for example ``"resnet_*"``.
+        pattern: a shell-style wildcard matched against the name, the name without its
+            tag and the deprecated aliases, for example ``"resnet_*"``.
+        source: only rows from this source (or these sources): ``"zoo"``,
+            ``"keras.applications"``, ``"keras-hub"``, ``"tfhub"``, ``"checkpoint"``.
+        pretrained: True for rows with pretrained weights only, False for rows without.
 
     Returns:
         A DataFrame with one row per name: ``name``, ``family``, ``task``,
-        ``params`` (trainable parameters of the default configuration) and
-        ``description``.
+        ``params`` (trainable parameters of the default configuration, which is
+        headless for pretrained backbones; missing where unknown offline),
+        ``source``, ``weights`` (the pretrained weights: ``"imagenet"``, a keras-hub
+        preset, a TF Hub handle, a checkpoint, or None), ``offline`` (whether it builds
+        without a download now: its weights are on disk, or it needs none),
+        ``layout`` (which variant of a published network, where it matters),
+        ``aliases`` (other accepted names) and ``description``.
 
     Example:
-        >>> zoo.list_architectures("vgg_*")[["name", "params"]].head(2)
+        >>> zoo.list_architectures("resnet_50*")[["name", "source", "layout"]]
+        >>> zoo.list_architectures(source="keras.applications")
     """
-    v.check_str("pattern", pattern)
-    _ensure_loaded()
-    rows = []
-    for name in sorted(_REGISTRY, key=lambda n: (_REGISTRY[n].family, n)):
-        if not fnmatch.fnmatchcase(name, pattern):
-            continue
-        entry = _REGISTRY[name]
-        if name not in _PARAMS_CACHE:
-            counts = count_params(name)
-            _PARAMS_CACHE[name] = (counts["total"], counts["trainable"])
-        rows.append(
-            {
-                "name": name,
-                "family": entry.family,
-                "task": entry.task,
-                "params": _PARAMS_CACHE[name][1],
-                "description": entry.description,
-            }
-        )
-    columns = ["name", "family", "task", "params", "description"]
-    return pd.DataFrame(rows, columns=columns).reset_index(drop=True)
+    rows = [
+        {
+            "name": entry.name,
+            "family": entry.family,
+            "task": entry.task,
+            "params": _table_params(entry),
+            "source": entry.source,
+            "weights": entry.weights,
+            "offline": entry.offline,
+            "layout": entry.layout,
+            "aliases": _aliases_of(entry.name),
+            "description": entry.description,
+        }
+        for entry in select(pattern, source=source, pretrained=pretrained)
+    ]
+    table = pd.DataFrame(rows, columns=COLUMNS).reset_index(drop=True)
+    return table.astype({"params": "Int64", "offline": bool})

@@ -100,7 +100,7 @@ def save(
 
     Example:
         >>> zoo.save(zoo.build("mlp_tiny"), "my_mlp", metrics={"accuracy": 0.9})
-        PosixPath('saved_models/my_mlp')
+        PosixPath('.../my_mlp')
     """
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
@@ -191,12 +191,14 @@ def load(name_or_path: str | os.PathLike, *, compile: bool = True) -> keras.Mode
         FileNotFoundError: if nothing is saved there (the message lists what is).
 
     Example:
-        >>> model = zoo.load("my_mlp")
+        >>> path = zoo.save(zoo.build("mlp_tiny"), "my_mlp")
+        >>> zoo.load("my_mlp").name
+        'mlp_tiny'
     """
     import zoo.architectures  # GAN, VAE, Autoencoder, GPT, Diffusion model classes
+    import zoo.architectures.pretrained.hub_layer  # HubLayer
     import zoo.layers
-    import zoo.optimizers
-    import zoo.transfer  # noqa: F401  (HubLayer: moves to zoo.layers with the catalogue)
+    import zoo.optimizers  # noqa: F401  (the layer-wise optimizers)
 
     v.check_bool("compile", compile)
     model_file, folder = _model_path(name_or_path)

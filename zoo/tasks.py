@@ -24,6 +24,7 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo import registry
 from zoo._compat.keras import producing_layer
 
 TASKS = ("classification", "regression", "autoencoder", "language_modeling", "generative")
@@ -44,14 +45,14 @@ def check(task: Any) -> str | None:
 
 def for_architecture(model_or_name: Any) -> str | None:
     """The task a registered name (or a model zoo built) implies; None if it has none."""
-    from zoo import registry
-
     name = None
     if isinstance(model_or_name, str):
-        name = model_or_name
+        name = registry.find(model_or_name, warn=False)
     elif isinstance(model_or_name, keras.Model):
-        name = (registry.get_spec(model_or_name) or {}).get("architecture")
-    if name is None or name not in registry.names():
+        name = registry.find(
+            (registry.get_spec(model_or_name) or {}).get("architecture"), warn=False
+        )
+    if name is None:
         return None
     return _ARCHITECTURE_TASKS.get(registry.get_entry(name).task)
 

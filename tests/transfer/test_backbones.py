@@ -6,7 +6,7 @@ import pytest
 
 import zoo
 from zoo._validation import ArgumentValueError
-from zoo.transfer import BACKBONES, build_backbone, image_classifier, list_backbones
+from zoo.transfer import BACKBONES, build_backbone, image_classifier, list_backbones, local_weights
 from zoo.transfer.backbones import BACKBONE_COLUMNS
 
 
@@ -60,7 +60,9 @@ def test_classifier_takes_raw_images_and_round_trips(tmp_path):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(loaded(raw), expected, atol=1e-5)
-    assert zoo.registry.get_spec(model)["arguments"]["weights"] == "random initialisation"
+    spec = zoo.registry.get_spec(model)
+    assert spec["arguments"]["weights"] == "random initialisation"
+    assert spec["architecture"] == "mobilenet_v2.keras_in1k"  # the catalogue's name
 
 
 def _write_legacy_h5(model, path):
@@ -90,10 +92,11 @@ def test_offline_error_names_file_and_folder_fast(monkeypatch, tmp_path):
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     start = time.perf_counter()
     with pytest.raises(ArgumentValueError) as info:
-        image_classifier("resnet50", 5, input_shape=(32, 32, 3))
+        image_classifier("resnet_50.keras_in1k", 5, input_shape=(32, 32, 3))
     assert time.perf_counter() - start < 2
     message = str(info.value)
-    assert "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
+    assert "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5" in message  # Keras's name
+    assert "'resnet_50.keras_in1k'" in message
     assert str(tmp_path / "keras_home" / "models") in message
 
 
@@ -109,24 +112,45 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ArgumentValueError, match="at least 75x75"):
         image_classifier("inception_v3", 3, weights=None, input_shape=(64, 64, 3))
     with pytest.raises(ArgumentValueError, match="3 channels"):
-        image_classifier("vgg16", 3, weights=None, input_shape=(32, 32, 1))
+        image_classifier("vgg_16.keras_in1k", 3, weights=None, input_shape=(32, 32, 1))
     with pytest.raises(ArgumentValueError, match="existing weights file"):
-        image_classifier("vgg16", 3, weights=str(tmp_path / "missing.h5"))
+        image_classifier("vgg_16.keras_in1k", 3, weights=str(tmp_path / "missing.h5"))
     other = build_backbone("mobilenet_v2", weights=None, input_shape=(32, 32, 3))
     other.save_weights(tmp_path / "mobilenet.weights.h5")
-    with pytest.raises(ArgumentValueError, match="does not fit backbone 'vgg16'"):
+    with pytest.raises(ArgumentValueError, match=r"does not fit backbone 'vgg_16\.keras_in1k'"):
         image_classifier(
-            "vgg16", 3, weights=str(tmp_path / "mobilenet.weights.h5"), input_shape=(32, 32, 3)
+            "vgg_16.keras_in1k",
+            3,
+            weights=str(tmp_path / "mobilenet.weights.h5"),
+            input_shape=(32, 32, 3),
         )
     with pytest.raises(ValueError, match="num_classes"):
-        image_classifier("vgg16", 0, weights=None)
+        image_classifier("vgg_16.keras_in1k", 0, weights=None)
+    # zoo's own VGG-16 and ResNet-50 are not keras.applications backbones: say which is.
+    with pytest.raises(ArgumentValueError, match=r"'vgg_16\.keras_in1k'"):
+        image_classifier("vgg_16", 3, weights=None)
+    with pytest.raises(ArgumentValueError, match="zoo's own 'resnet_50'"):
+        build_backbone("resnet_50", weights=None)
+
+
+def test_old_names_still_work_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match=r"'resnet50'.*'resnet_50\.keras_in1k'"):
+        model = image_classifier("resnet50", 2, weights=None, input_shape=(32, 32, 3))
+    assert zoo.registry.get_spec(model)["architecture"] == "resnet_50.keras_in1k"
+    assert BACKBONES["densenet121"] is BACKBONES["densenet_121.keras_in1k"]
+    with pytest.warns(DeprecationWarning, match=r"'densenet_121\.keras_in1k'"):
+        assert local_weights("densenet121") is None
 
 
 def test_list_backbones_table():
     table = list_backbones()
-    assert {"mobilenet_v2", "mobilenet_v3_small", "resnet50", "convnext_tiny", "vgg16"} <= set(
-        table["name"]
-    )
+    assert {
+        "mobilenet_v2.keras_in1k",
+        "mobilenet_v3_small.keras_in1k",
+        "resnet_50.keras_in1k",
+        "convnext_tiny.keras_in1k",
+        "vgg_16.keras_in1k",
+    } <= set(table["name"])
     assert list(table.columns) == [
         "name",
         "source",
@@ -141,4 +165,5 @@ def test_list_backbones_table():
     applications = table[table["source"] == "keras.applications"]
     assert (applications["params"] > 0).all() and not table["offline"].any()
     assert set(table["source"]) == {"keras.applications", "keras-hub", "tfhub"}
-    assert table.set_index("name").loc["vgg16", "params"] == 14_714_688
+    assert table.set_index("name").loc["vgg_16.keras_in1k", "params"] == 14_714_688
+    assert list(list_backbones("resnet50")["name"]) == ["resnet_50.keras_in1k"]

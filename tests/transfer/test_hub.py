@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from zoo._validation import ArgumentTypeError, ArgumentValueError
+from zoo.architectures.pretrained import hub_layer as zoo_hub_layer
 from zoo.transfer import hub as zoo_hub
 from zoo.transfer.backbones import BACKBONE_COLUMNS
 from zoo.transfer.hub import HUB_BACKBONES, HubLayer, cached_module_dir, hub_layer, hub_rows
@@ -50,6 +52,18 @@ class _DictOutputs(tf.Module):
         return {"features": tf.matmul(x, self.kernel), "inputs": x}
 
 
+class _ImageFeatures(tf.Module):
+    """An image feature vector: mean colour (inputs in [0, 1]) times a kernel."""
+
+    def __init__(self):
+        super().__init__()
+        self.kernel = tf.Variable(tf.random.normal([3, 6], seed=4), name="kernel")
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+    def __call__(self, images):
+        return tf.matmul(tf.reduce_mean(images, axis=[1, 2]), self.kernel)
+
+
 class _TextEmbedding(tf.Module):
     def __init__(self):
         super().__init__()
@@ -75,6 +89,13 @@ def dict_folder(tmp_path_factory):
     module = _DictOutputs()
     path = tmp_path_factory.mktemp("hub") / "dict_outputs"
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.__call__})
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hub") / "image_features"
+    tf.saved_model.save(_ImageFeatures(), str(path))
     return str(path)
 
 
@@ -308,7 +329,7 @@ def test_hub_rows_table(tmp_path):
 def test_download_that_never_answers_times_out(monkeypatch):
     # A server that accepts the connection and never replies stands in for a network that
     # drops traffic; tensorflow_hub sets no timeout of its own.
-    monkeypatch.setattr(zoo_hub, "DOWNLOAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(zoo_hub_layer, "DOWNLOAD_TIMEOUT_S", 0.5)
     with socket.create_server(("127.0.0.1", 0)) as server:
         handle = f"http://127.0.0.1:{server.getsockname()[1]}/silent/model/1"
         start = time.perf_counter()
@@ -316,3 +337,35 @@ def test_download_that_never_answers_times_out(monkeypatch):
             hub_layer(handle)
         assert time.perf_counter() - start < 2
     assert socket.getdefaulttimeout() is None
+
+
+def test_catalogue_rows_build_the_module_with_a_head(image_folder, text_folder, tmp_path):
+    table = zoo.list_architectures(source="tfhub").set_index("name")
+    assert set(table.index) == set(HUB_BACKBONES)
+    assert table["params"].isna().all() and not table["offline"].any()
+    image, text = "tfhub_mobilenet_v2_100_224", "tfhub_nnlm_en_dim50"
+    shutil.copytree(image_folder, cached_module_dir(HUB_BACKBONES[image]["handle"]))
+    shutil.copytree(text_folder, cached_module_dir(HUB_BACKBONES[text]["handle"]))
+    assert zoo.list_architectures(source="tfhub").set_index("name").loc[image, "offline"]
+
+    model = zoo.build(image, num_classes=3, input_shape=(16, 16, 3))
+    assert zoo.registry.get_spec(model)["architecture"] == image
+    assert isinstance(model.get_layer("backbone"), HubLayer) and not model.compiled
+    assert model.get_layer("backbone").trainable_weights == []  # frozen by default
+    raw = np.random.default_rng(0).uniform(0, 255, size=(2, 16, 16, 3)).astype("float32")
+    features = keras.Model(model.inputs, model.get_layer("backbone").output)
+    reference = hub_layer(image_folder)(raw / 255.0)  # the module wants [0, 1] pixels
+    np.testing.assert_allclose(features(raw), reference, rtol=1e-5)
+    assert model.predict(raw, verbose=0).shape == (2, 3)
+
+    words = zoo.build(text, num_classes=2, trainable=True)
+    assert len(words.get_layer("backbone").trainable_weights) == 1
+    sentences = tf.constant(["a cat", "the dog"])
+    expected = words.predict(sentences, verbose=0)
+    assert expected.shape == (2, 2)
+    path = tmp_path / "words.keras"
+    words.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(sentences, verbose=0), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="input_shape"):
+        zoo.build(image, num_classes=3, input_shape=(16, 16, 1))

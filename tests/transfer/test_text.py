@@ -72,7 +72,8 @@ def test_fine_tunes_on_raw_strings(preset):
     assert model.preprocessor.sequence_length == 16
     assert model.compiled and model.backbone.trainable
     spec = zoo.registry.get_spec(model)
-    assert spec["architecture"] == f"transfer:{preset}"
+    assert spec["architecture"] == "text_classifier"  # a folder is not a catalogue row
+    assert spec["arguments"]["preset"] == str(preset)
     assert spec["arguments"]["weights"] == f"local preset folder {preset}"
     assert spec["arguments"]["sequence_length"] == 16
     assert spec["arguments"]["num_classes"] == 2
@@ -200,9 +201,23 @@ def test_cached_built_in_preset_loads_offline(preset, tmp_path, monkeypatch):
     model = text_classifier("bert_tiny_en_uncased", 2, sequence_length=8)
     assert str(folder) in zoo.registry.get_spec(model)["arguments"]["weights"]
     assert model.preprocessor.sequence_length == 8
+    assert zoo.registry.get_spec(model)["architecture"] == "bert_tiny_en_uncased"
     rows = {row["name"]: row for row in text_rows()}
     assert rows["bert_tiny_en_uncased"]["offline"]
     assert not rows["bert_base_en_uncased"]["offline"]
+
+    # The preset is a row of the catalogue: zoo.build gives the same classifier.
+    table = zoo.list_architectures(source="keras-hub").set_index("name")
+    assert table.loc["bert_tiny_en_uncased", "offline"]
+    assert not table.loc["bert_base_en_uncased", "offline"]
+    built = zoo.build("bert_tiny_en_uncased", num_classes=2, sequence_length=8)
+    assert isinstance(built, keras_hub.models.TextClassifier)
+    assert built.preprocessor.sequence_length == 8 and built.compiled
+    assert zoo.registry.get_spec(built) == zoo.registry.get_spec(model)
+    np.testing.assert_allclose(
+        _logits(built, ["a good film"]).shape, _logits(model, ["a good film"]).shape
+    )
+    assert built.count_params() == model.count_params()
 
 
 def test_zoo_weights_dir_holds_presets_by_name(preset, tmp_path, monkeypatch):

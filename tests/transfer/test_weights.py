@@ -10,10 +10,11 @@ import pytest
 
 from zoo import cli
 from zoo._validation import ArgumentValueError
+from zoo.architectures.pretrained import imagenet
 from zoo.transfer import BACKBONES, weights
 from zoo.transfer.backbones import resolve_weights
 
-NAME = "resnet50"
+NAME = "resnet_50.keras_in1k"
 FILE = BACKBONES[NAME].weights_file
 # A tiny stand-in for a weights file: starts with the HDF5 signature.
 GOOD = b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 64
@@ -74,9 +75,10 @@ def test_table_covers_exactly_the_backbones():
         if source.file_hash is not None:
             assert len(source.file_hash) in (32, 64)
             int(source.file_hash, 16)
-    assert weights.WEIGHTS["convnext_tiny"].algorithm == "sha256"
-    assert weights.WEIGHTS["resnet50"].algorithm == "md5"
-    assert weights.WEIGHTS["mobilenet_v2"].algorithm is None
+    assert weights.WEIGHTS["convnext_tiny.keras_in1k"].algorithm == "sha256"
+    assert weights.WEIGHTS["resnet_50.keras_in1k"].algorithm == "md5"
+    assert weights.WEIGHTS["mobilenet_v2.keras_in1k"].algorithm is None
+    assert weights.WEIGHTS is imagenet.WEIGHTS
 
 
 def test_table_matches_keras_source_constants():
@@ -103,26 +105,28 @@ def test_table_matches_keras_source_constants():
     hashed = {
         "mobilenet_v3_small": ("mobilenet_v3", "BASE_WEIGHT_PATH", "small_224_1.0_float"),
         "mobilenet_v3_large": ("mobilenet_v3", "BASE_WEIGHT_PATH", "large_224_1.0_float"),
-        "resnet50": ("resnet", "BASE_WEIGHTS_PATH", "resnet50"),
-        "resnet50_v2": ("resnet", "BASE_WEIGHTS_PATH", "resnet50v2"),
+        "resnet_50": ("resnet", "BASE_WEIGHTS_PATH", "resnet50"),
+        "resnet_50_v2": ("resnet", "BASE_WEIGHTS_PATH", "resnet50v2"),
         "efficientnet_b0": ("efficientnet", "BASE_WEIGHTS_PATH", "b0"),
         "efficientnet_v2_b0": ("efficientnet_v2", "BASE_WEIGHTS_PATH", "b0"),
         "convnext_tiny": ("convnext", "BASE_WEIGHTS_PATH", "convnext_tiny"),
     }
-    for name, (module, base, key) in hashed.items():
+    for bare, (module, base, key) in hashed.items():
+        name = f"{bare}.keras_in1k"
         module = modules[module]
         assert table[name].file_hash == module.WEIGHTS_HASHES[key][1], name
         assert table[name].url == getattr(module, base) + BACKBONES[name].weights_file, name
-    assert table["mobilenet_v2"].url == (
+    assert table["mobilenet_v2.keras_in1k"].url == (
         modules["mobilenet_v2"].BASE_WEIGHT_PATH + BACKBONES["mobilenet_v2"].weights_file
     )
     inline = {
-        "densenet121": ("densenet", "DENSENET121_WEIGHT_PATH_NO_TOP"),
+        "densenet_121": ("densenet", "DENSENET121_WEIGHT_PATH_NO_TOP"),
         "xception": ("xception", "WEIGHTS_PATH_NO_TOP"),
         "inception_v3": ("inception_v3", "WEIGHTS_PATH_NO_TOP"),
-        "vgg16": ("vgg16", "WEIGHTS_PATH_NO_TOP"),
+        "vgg_16": ("vgg16", "WEIGHTS_PATH_NO_TOP"),
     }
-    for name, (module, constant) in inline.items():
+    for bare, (module, constant) in inline.items():
+        name = f"{bare}.keras_in1k"
         assert table[name].url == getattr(modules[module], constant), name
         with open(modules[module].__file__) as handle:
             assert f'file_hash="{table[name].file_hash}"' in handle.read(), name
@@ -260,7 +264,7 @@ def test_connection_refused_fails_quickly(tmp_path):
         port = sock.getsockname()[1]
     start = time.perf_counter()
     table = weights.pull(
-        "vgg16",
+        "vgg_16.keras_in1k",
         mirror=f"http://127.0.0.1:{port}",
         folder=tmp_path,
         raise_errors=False,
@@ -271,13 +275,25 @@ def test_connection_refused_fails_quickly(tmp_path):
 
 
 def test_unknown_name_lists_close_matches_before_downloading(tmp_path):
-    with pytest.raises(ArgumentValueError, match=r"resnet50.*Received: backbone='resnet_5'"):
-        weights.pull(["vgg16", "resnet_5"], mirror="http://127.0.0.1:9", folder=tmp_path)
+    with pytest.raises(
+        ArgumentValueError, match=r"resnet_50\.keras_in1k.*Received: backbone='resnet_5'"
+    ):
+        weights.pull(
+            ["vgg_16.keras_in1k", "resnet_5"], mirror="http://127.0.0.1:9", folder=tmp_path
+        )
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(TypeError, match="Received: names="):
         weights.pull([3], folder=tmp_path)
     with pytest.raises(ValueError, match="Received: mirror='ftp://x'"):
-        weights.pull("vgg16", mirror="ftp://x", folder=tmp_path)
+        weights.pull("vgg_16.keras_in1k", mirror="ftp://x", folder=tmp_path)
+
+
+def test_bare_and_old_names_mean_the_catalogue_rows(mirror, tmp_path):
+    assert weights.source_url("mobilenet_v2") == weights.WEIGHTS["mobilenet_v2.keras_in1k"].url
+    with pytest.warns(DeprecationWarning, match=r"'resnet50'.*'resnet_50\.keras_in1k'"):
+        table = weights.pull("resnet50", mirror=mirror.url, folder=tmp_path, progress=False)
+    assert list(table["name"]) == [NAME] and table.iloc[0]["status"] == "downloaded"
+    assert list(weights.list_weights("resnet_50")["name"]) == [NAME]
 
 
 def test_all_expands_to_every_backbone(tmp_path, monkeypatch):
@@ -293,13 +309,14 @@ def test_offline_fails_at_once_naming_file_and_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", "http://10.255.255.1")  # never contacted
     start = time.perf_counter()
     with pytest.raises(ArgumentValueError) as info:
-        weights.pull(["vgg16", "xception"])
+        weights.pull(["vgg_16.keras_in1k", "xception"])
     assert time.perf_counter() - start < 2
     message = str(info.value)
-    assert BACKBONES["vgg16"].weights_file in message
+    assert BACKBONES["vgg_16.keras_in1k"].weights_file in message
     assert BACKBONES["xception"].weights_file in message
     assert str(tmp_path / "keras_home" / "models") in message
-    assert "ZOO_OFFLINE=1" in message and message.endswith("Received: names=['vgg16', 'xception']")
+    assert "ZOO_OFFLINE=1" in message
+    assert message.endswith("Received: names=['vgg_16.keras_in1k', 'xception.keras_in1k']")
 
 
 def test_offline_with_good_local_copy_reports_present(mirror, tmp_path, monkeypatch):
@@ -311,12 +328,12 @@ def test_offline_with_good_local_copy_reports_present(mirror, tmp_path, monkeypa
 
 
 def test_hdf5_signature_check_without_published_hash(tmp_path):
-    source = weights.WEIGHTS["mobilenet_v2"]
+    source = weights.WEIGHTS["mobilenet_v2.keras_in1k"]
     good, bad = tmp_path / "good.h5", tmp_path / "bad.h5"
     good.write_bytes(GOOD)
     bad.write_bytes(b"<html>not found</html>")
-    assert weights._verify(good, source) is None
-    assert "HDF5" in weights._verify(bad, source)
+    assert imagenet._verify(good, source) is None
+    assert "HDF5" in imagenet._verify(bad, source)
 
 
 def test_cli_pull_exit_codes(mirror, tmp_path, capsys):
@@ -332,7 +349,7 @@ def test_cli_pull_exit_codes(mirror, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "failed" in captured.out and "checksum mismatch" in captured.err
     assert cli.main(["weights", "pull", "resnet_50", "--folder", folder]) == 2
-    assert "resnet50" in capsys.readouterr().err
+    assert "resnet_50.keras_in1k" in capsys.readouterr().err  # zoo's resnet_50 has no weights
 
 
 def test_cli_weights_list(tmp_path, monkeypatch, capsys):
@@ -343,7 +360,7 @@ def test_cli_weights_list(tmp_path, monkeypatch, capsys):
     assert lines[0].split() == ["name", "file", "offline", "folder"]
     row = next(line for line in lines if line.startswith(NAME + " "))
     assert "True" in row and str(tmp_path) in row
-    assert any(line.startswith("vgg16 ") and "False" in line for line in lines)
+    assert any(line.startswith("vgg_16.keras_in1k ") and "False" in line for line in lines)
 
 
 def test_resolve_weights_pulls_from_mirror_into_cache(mirror, tmp_path, monkeypatch):

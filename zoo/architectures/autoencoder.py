@@ -22,8 +22,8 @@ import numpy as np
 from keras import ops
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
-from zoo.registry import Preset, register
 
 KINDS = ("dense", "conv")
 OUTPUT_ACTIVATIONS = ("sigmoid", "linear")

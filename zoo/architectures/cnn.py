@@ -16,8 +16,8 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
-from zoo.registry import Preset, register
 
 POOLINGS = ("max", "avg")
 HEAD_POOLINGS = ("flatten", "avg", "max")
@@ -298,6 +298,8 @@ VGG_PRESETS = {
         f"VGG-{depth} (configuration {_VGG_CONFIG[depth]}, Simonyan and Zisserman 2015)"
         + (" with batch norm." if suffix else "."),
         {"convs_per_stage": convs, "batch_norm": bool(suffix)},
+        layout=f"configuration {_VGG_CONFIG[depth]}"
+        + (", batch norm (torchvision)" if suffix else ""),
     )
     for depth, convs in _VGG_CONVS.items()
     for suffix in ("", "_bn")

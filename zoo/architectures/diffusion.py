@@ -21,8 +21,8 @@ import numpy as np
 from keras import ops
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
-from zoo.registry import Preset, register
 
 
 @keras.saving.register_keras_serializable(package="zoo")

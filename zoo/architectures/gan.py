@@ -28,7 +28,7 @@ import numpy as np
 from keras import ops
 
 from zoo import _validation as v
-from zoo.registry import Preset, register
+from zoo._catalogue import Preset, register
 
 
 def _init() -> keras.initializers.Initializer:

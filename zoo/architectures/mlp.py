@@ -12,8 +12,8 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
-from zoo.registry import Preset, register
 
 PRESETS = {
     "mlp_tiny": Preset("A one-layer MLP for tests.", {"input_shape": (8,), "units": (16,)}),

@@ -18,9 +18,9 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
 from zoo.layers import PadChannels
-from zoo.registry import Preset, register
 
 BLOCKS = ("basic", "bottleneck")
 STEMS = ("imagenet", "cifar")
@@ -40,6 +40,9 @@ PRESETS = {
     f"resnet_{depth}": Preset(
         f"ResNet-{depth} (He et al. 2015), ImageNet layout as in torchvision.",
         {"block": block, "blocks_per_stage": blocks},
+        layout="v1.5, stride on the 3x3 (torchvision)"
+        if block == "bottleneck"
+        else "v1 (torchvision; basic blocks have no 1x1)",
     )
     for depth, (block, blocks) in _IMAGENET_DEPTHS.items()
 }
@@ -48,6 +51,7 @@ PRESETS.update(
         f"resnet_{depth}_v2": Preset(
             f"Pre-activation ResNet-{depth} v2 (He et al. 2016), as Keras's ResNet{depth}V2.",
             {"block": "bottleneck", "blocks_per_stage": blocks, "preact": True},
+            layout="v2, pre-activation, stride on the 3x3 (Keras ResNetV2)",
         )
         for depth, (_, blocks) in _IMAGENET_DEPTHS.items()
         if depth >= 50
@@ -68,6 +72,7 @@ PRESETS.update(
                 "stem_filters": 16,
                 "shortcut": "zero_pad",
             },
+            layout="CIFAR, option-A (zero-padding) shortcuts",
         )
         for n in (3, 5, 7, 9, 18)
     }

@@ -17,8 +17,8 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
-from zoo.registry import Preset, register
 
 CELLS = {
     "lstm": keras.layers.LSTM,

@@ -19,9 +19,9 @@ import keras
 import numpy as np
 
 from zoo import _validation as v
+from zoo._catalogue import Preset, register
 from zoo.architectures import _common
 from zoo.layers import PatchEmbedding, SelectToken, TokenAndPositionEmbedding, TransformerBlock
-from zoo.registry import Preset, register
 
 POOLINGS = ("avg", "max")
 

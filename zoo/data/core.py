@@ -526,7 +526,7 @@ def load(
     Example:
         >>> data = zoo.data.load("digits", batch_size=64)
         >>> data.input_shape, data.num_classes, data.sizes["test"]
-        ((8, 8, 1), 10, 360)
+        ((8, 8, 1), 10, 359)
     """
     options = Options(
         batch_size=v.check_int("batch_size", batch_size, minimum=1),

@@ -45,9 +45,14 @@ class Resume(keras.callbacks.Callback):
         write: whether this process writes it (the chief); other workers only read.
 
     Example:
+        >>> model = zoo.build("mlp_tiny")
+        >>> model.compile("adam", "sparse_categorical_crossentropy")
         >>> resume = Resume("run/backup")
-        >>> start = resume.restore(model)  # 0 for a fresh run
-        >>> model.fit(data, epochs=10, initial_epoch=start, callbacks=[resume])
+        >>> start = resume.restore(model)  # 0 for a fresh run, else the next epoch
+        >>> history = model.fit(np.zeros((8, 8)), np.zeros(8), epochs=2, verbose=0,
+        ...                     initial_epoch=start, callbacks=[resume])
+        >>> resume.state()["epoch"]
+        2
     """
 
     def __init__(self, folder: str | Path, *, write: bool = True):

@@ -17,7 +17,7 @@ class PadChannels(keras.layers.Layer):
         after: zero channels added after the existing ones.
 
     Example:
-        >>> PadChannels(8, 8)(keras.ops.ones((1, 4, 4, 16))).shape
+        >>> tuple(PadChannels(8, 8)(keras.ops.ones((1, 4, 4, 16))).shape)
         (1, 4, 4, 32)
     """
 

@@ -25,8 +25,9 @@ class ImagePreprocessing(keras.layers.Layer):
         mode: one of the modes above.
 
     Example:
-        >>> ImagePreprocessing("tf")(keras.ops.full((1, 2, 2, 3), 255.0))[0, 0, 0]
-        [1., 1., 1.]
+        >>> white = keras.ops.full((1, 2, 2, 3), 255.0)
+        >>> keras.ops.convert_to_numpy(ImagePreprocessing("tf")(white))[0, 0, 0]
+        array([1., 1., 1.], dtype=float32)
     """
 
     def __init__(self, mode: str, **kwargs):

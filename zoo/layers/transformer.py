@@ -35,7 +35,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Example:
         >>> layer = TokenAndPositionEmbedding(100, 16, 8)
-        >>> layer(keras.ops.ones((2, 5), "int32")).shape
+        >>> tuple(layer(keras.ops.ones((2, 5), "int32")).shape)
         (2, 5, 8)
     """
 
@@ -122,7 +122,7 @@ class PatchEmbedding(keras.layers.Layer):
         width: the token width.
 
     Example:
-        >>> PatchEmbedding(4, 8)(keras.ops.ones((2, 16, 16, 3))).shape
+        >>> tuple(PatchEmbedding(4, 8)(keras.ops.ones((2, 16, 16, 3))).shape)
         (2, 17, 8)
     """
 
@@ -188,7 +188,7 @@ class TransformerBlock(keras.layers.Layer):
         epsilon: LayerNorm epsilon.
 
     Example:
-        >>> TransformerBlock(2, 16)(keras.ops.ones((1, 5, 8))).shape
+        >>> tuple(TransformerBlock(2, 16)(keras.ops.ones((1, 5, 8))).shape)
         (1, 5, 8)
     """
 
@@ -298,7 +298,7 @@ class SelectToken(keras.layers.Layer):
         index: the position (0 is ViT's class token; -1 the last token).
 
     Example:
-        >>> SelectToken(0)(keras.ops.ones((2, 5, 8))).shape
+        >>> tuple(SelectToken(0)(keras.ops.ones((2, 5, 8))).shape)
         (2, 8)
     """
 

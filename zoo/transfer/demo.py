@@ -26,7 +26,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from zoo import _fs, registry, saving, training
 from zoo import _validation as v
+from zoo.architectures.pretrained.checkpoints import checkpoint_file
+from zoo.transfer.fine_tuning import fine_tune
 
 CHECKPOINT = "digits_convnet_pretrained"
 SPLIT_SEED = 1234
@@ -102,10 +105,8 @@ def build_network(num_classes: int, *, embedding: int = 64, dropout: float = 0.2
     The backbone (one sub-model named "backbone") is zoo's headless convnet followed
     by a dense embedding.
     """
-    import zoo
-
     inputs = keras.Input(shape=BACKBONE_ARGUMENTS["input_shape"], name="images")
-    convnet = zoo.build("convnet", **{**BACKBONE_ARGUMENTS, "name": "convnet"})
+    convnet = registry.build("convnet", **{**BACKBONE_ARGUMENTS, "name": "convnet"})
     features = convnet(inputs)
     features = keras.layers.Dense(embedding, activation="relu", name="embedding")(features)
     backbone = keras.Model(inputs, features, name="backbone")
@@ -123,10 +124,8 @@ def pretrain_checkpoint(
     Returns:
         ``{"path", "accuracy", "epochs"}``.
     """
-    import zoo
-
     data = pretraining_data(seed=seed)
-    result = zoo.train(
+    result = training.train(
         lambda: build_network(10),
         data,
         epochs=epochs,
@@ -135,7 +134,7 @@ def pretrain_checkpoint(
         seed=seed,
         verbose=verbose,
     )
-    path = zoo.save(
+    path = saving.save(
         result.model,
         output,
         data=data.describe(),
@@ -150,7 +149,7 @@ def pretrain_checkpoint(
             "seed": seed,
         },
     )
-    result.history.to_csv(path / "history.csv", index=False)
+    _fs.write_text(path / "history.csv", result.history.to_csv(index=False))
     return {
         "path": path,
         "accuracy": result.metrics["accuracy"],
@@ -159,22 +158,14 @@ def pretrain_checkpoint(
 
 
 def find_checkpoint(name: str = CHECKPOINT) -> Path:
-    """The shipped checkpoint: under ``saved_models/`` or the repository's copy."""
-    from zoo import saving
+    """The checkpoint's folder: a copy under ``saved_models/``, else the shipped one.
 
-    for folder in (saving.saved_models_dir() / name, _repository_models() / name):
-        if (folder / "model.keras").is_file():
-            return folder
-    raise v.ArgumentValueError(
-        f"zoo's pretrained checkpoint {name!r} is missing: expected "
-        f"{saving.saved_models_dir() / name}/model.keras or {_repository_models() / name}. "
-        "Remake it with `python scripts/make_pretrained_checkpoint.py`. "
-        f"Received: checkpoint={name!r}"
-    )
-
-
-def _repository_models() -> Path:
-    return Path(__file__).resolve().parents[2] / "saved_models"
+    The shipped one is package data (``zoo/checkpoints/``), so an installed wheel has it.
+    """
+    own = saving.saved_models_dir() / name
+    if (own / saving.MODEL_FILE).is_file():
+        return own
+    return checkpoint_file(name).parent
 
 
 def run_demo(
@@ -195,14 +186,11 @@ def run_demo(
         ``{"fine_tuned_accuracy", "scratch_accuracy", "gain_points", "sizes",
         "history", "path", "seconds"}``.
     """
-    import zoo
-    from zoo.transfer.fine_tuning import fine_tune
-
     start = time.perf_counter()
     checkpoint = find_checkpoint()
     data = small_large_data(per_digit=per_digit, seed=seed)
     tuned = fine_tune(
-        zoo.load(checkpoint),
+        saving.load(checkpoint),
         data,
         epochs=epochs,
         fine_tune_epochs=fine_tune_epochs,
@@ -212,7 +200,7 @@ def run_demo(
         seed=seed,
         verbose=verbose,
     )
-    scratch = zoo.train(
+    scratch = training.train(
         lambda: build_network(2),
         data,
         epochs=epochs + fine_tune_epochs,

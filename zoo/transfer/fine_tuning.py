@@ -341,11 +341,12 @@ def _card(model, backbone_name, backbone, rows, checked) -> dict[str, Any]:
 
 def _resolve_model(model: Any, weights: Any, strategy: Any):
     """``(model or None, backbone name or None, strategy)`` for fine_tune's `model`."""
-    from zoo.transfer.backbones import BACKBONES, resolve_weights
+    from zoo.transfer.backbones import BACKBONES, canonical_name, resolve_weights
 
     if isinstance(model, str) and model in BACKBONES:
-        resolve_weights(model, weights)  # missing weights fail before data loads
-        return None, model, distribute.strategy(strategy)
+        name = canonical_name(model)  # a deprecated name warns once, the card gets the new
+        resolve_weights(name, weights)  # missing weights fail before data loads
+        return None, name, distribute.strategy(strategy)
     if isinstance(model, (str, os.PathLike)):
         model = _load_saved(model)
     elif not isinstance(model, keras.Model):
@@ -509,21 +510,18 @@ def _load_data(data: Any, model: keras.Model | None, backbone_name: str | None):
 
 
 def _load_saved(name_or_path: Any) -> keras.Model:
-    from zoo import saving
+    """A saved zoo model by name or path, or one of zoo's shipped checkpoints."""
+    from zoo.architectures.pretrained.checkpoints import CHECKPOINTS, shipped_models_dir
+    from zoo.transfer.backbones import BACKBONES
 
     path = saving.resolve(name_or_path)
-    if not path.exists() and isinstance(name_or_path, str):
-        from zoo.transfer import demo
-
-        shipped = demo._repository_models() / name_or_path
-        path = shipped if (shipped / "model.keras").is_file() else path
+    if not path.exists() and isinstance(name_or_path, str) and name_or_path in CHECKPOINTS:
+        path = shipped_models_dir() / name_or_path
     if not path.exists():
-        from zoo.transfer.backbones import BACKBONES
-
         raise v.unknown_name(
             "backbone or saved model",
             str(name_or_path),
-            list(BACKBONES) + _saved_names(),
+            list(BACKBONES) + list(CHECKPOINTS) + _saved_names(),
             hint=f"Pass a backbone name (zoo.transfer.list_backbones()), a folder under "
             f"{saving.saved_models_dir()} or a path to a saved zoo model.",
         )
@@ -531,8 +529,6 @@ def _load_saved(name_or_path: Any) -> keras.Model:
 
 
 def _saved_names() -> list[str]:
-    from zoo import saving
-
     folder = saving.saved_models_dir()
     if not folder.is_dir():
         return []

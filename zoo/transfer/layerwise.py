@@ -99,6 +99,7 @@ def layerwise_optimizer(
         A serializable ``Layerwise*`` optimizer.
 
     Example:
+        >>> model = zoo.build("mobilenet_v3_small", num_classes=3, weights=None)
         >>> backbone = zoo.transfer.find_backbone(model)
         >>> backbone.trainable = True
         >>> optimizer = zoo.transfer.layerwise_optimizer(model, "adam", 1e-4, decay=0.3)

@@ -6,7 +6,7 @@ Bayesian or Hyperband search, resumes an interrupted search, and returns the tri
 a pandas table with the best model. ``search_space(name)`` shows a default space.
 """
 
-from zoo.tuning.search import ALGORITHMS, TRANSFER, TuneResult, get_entry, trials_frame, tune
+from zoo.tuning.search import ALGORITHMS, TuneResult, get_entry, trials_frame, tune
 from zoo.tuning.space import FIT_KEYS, describe
 
 
@@ -25,7 +25,6 @@ def search_space(name: str):
 __all__ = [
     "ALGORITHMS",
     "FIT_KEYS",
-    "TRANSFER",
     "TuneResult",
     "get_entry",
     "search_space",

@@ -29,53 +29,21 @@ from zoo.tuning import space as spaces
 from zoo.tuning import workers as supervised
 from zoo.tuning.trials import SECONDS_FILE, RecycleWorker, trials_frame, write_trials
 
-__all__ = ["ALGORITHMS", "TRANSFER", "TuneResult", "get_entry", "trials_frame", "tune"]
+__all__ = ["ALGORITHMS", "TuneResult", "get_entry", "trials_frame", "tune"]
 
 ALGORITHMS = ("random", "grid", "bayesian", "hyperband")
 TUNING_DIR = ".tuning"
 
 
 _MINIMISED = ("loss", "error", "mae", "mse", "rmse", "crossentropy", "mmd", "perplexity")
-# Transfer builders tunable by name, with the pretrained backbone itself a choice:
-# name -> (module, task, description). Their default spaces (SEARCH_SPACE) live in
-# those modules. They are not in the architecture registry, which lists models that
-# build from nothing but their arguments.
-TRANSFER = {
-    "image_classifier": (
-        "zoo.transfer.backbones",
-        "image classification",
-        "A keras.applications backbone (frozen) with a new head.",
-    ),
-    "text_classifier": (
-        "zoo.transfer.text",
-        "text classification",
-        "A keras-hub text classifier preset, fine-tuned whole.",
-    ),
-}
 
 
 def get_entry(name: str) -> Any:
-    """The registry entry of an architecture, or of a transfer builder in TRANSFER.
+    """The catalogue entry of `name` (an architecture, a pretrained row or a transfer builder).
 
     Raises:
-        ValueError: an unknown name, with close matches among both.
+        ValueError: an unknown name, with close matches.
     """
-    import importlib
-
-    if isinstance(name, str) and name in TRANSFER:
-        module_name, task, description = TRANSFER[name]
-        module = importlib.import_module(module_name)
-        return registry.Entry(
-            name, "transfer", task, description, getattr(module, name), {}, module.SEARCH_SPACE
-        )
-    if isinstance(name, str) and name not in registry.names():
-        raise v.unknown_name(
-            "architecture",
-            name,
-            [*registry.names(), *TRANSFER],
-            hint="See zoo.list_architectures() (or `zoo list`); transfer models tune as "
-            f"{' or '.join(map(repr, TRANSFER))}.",
-        )
     return registry.get_entry(name)
 
 
@@ -143,7 +111,7 @@ def _direction(objective: str, direction: str | None) -> str:
 
 def _probe(entry: Any, data: Any, task: str) -> keras.Model | None:
     """A compiled model of the architecture at its defaults, to learn its own metrics."""
-    if entry is None or entry.name in TRANSFER or task not in ("autoencoder", "generative"):
+    if entry is None or entry.family == "transfer" or task not in ("autoencoder", "generative"):
         return None
     model = registry.build(entry.name, **data.builder_arguments(entry.parameters))
     return engine.compile_model(model, task)
@@ -206,10 +174,7 @@ def _hypermodel(
                     **data.builder_arguments(entry.parameters),
                     **{k: x for k, x in values.items() if k not in fit_keys},
                 }
-                if entry.name in TRANSFER:
-                    model = entry.builder(**arguments)
-                else:
-                    model = registry.build(entry.name, **arguments)
+                model = registry.build(entry.name, **arguments)
             else:
                 model = name_or_builder(hp)
                 if not isinstance(model, keras.Model):
