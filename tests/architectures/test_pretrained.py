@@ -240,3 +240,25 @@ def test_importing_the_catalogue_imports_no_higher_layer_or_hub():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_shipped_checkpoint_is_package_data():
+    """The checkpoint lives inside the package and the wheel's package data holds it."""
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    from pathlib import Path
+
+    import zoo as package
+    from zoo.architectures.pretrained.checkpoints import CHECKPOINTS, shipped_models_dir
+
+    root = Path(package.__file__).parent
+    assert shipped_models_dir().resolve().parent == root.resolve()
+    project = tomllib.loads((root.parent / "pyproject.toml").read_text())
+    globs = project["tool"]["setuptools"]["package-data"]["zoo"]
+    for name in CHECKPOINTS:
+        files = [p for p in (shipped_models_dir() / name).iterdir() if p.is_file()]
+        assert {"model.keras", "zoo.json"} <= {p.name for p in files}
+        for path in files:
+            relative = path.relative_to(root).as_posix()
+            assert any(fnmatch.fnmatch(relative, pattern) for pattern in globs), relative

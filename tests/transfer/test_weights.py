@@ -64,7 +64,7 @@ def mirror(tmp_path, monkeypatch):
 
 
 def _leftovers(folder):
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".tmp-"))  # zoo._fs
 
 
 def test_table_covers_exactly_the_backbones():

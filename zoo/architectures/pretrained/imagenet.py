@@ -31,7 +31,6 @@ import fnmatch
 import hashlib
 import http.client
 import os
-import secrets
 import sys
 import time
 import urllib.error
@@ -43,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+from zoo import _fs
 from zoo import _validation as v
 from zoo.architectures.pretrained.applications import (
     BACKBONES,
@@ -265,12 +265,9 @@ def _download(
         OSError: network errors, a short read, or a file that fails the check (the
             temporary file is removed and `target` is left as it was).
     """
-    # Like mkstemp, but with the usual permissions (0o666 less the umask), not 0o600.
-    temp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
-    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     received = 0
-    try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
+    with _fs.atomic_file(target) as temp:  # `target` changes only once the file checks out
+        with open(temp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
             length = r.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             bar = None
@@ -289,16 +286,11 @@ def _download(
             finally:
                 if bar is not None:
                     bar.close()
-            out.flush()
-            os.fsync(out.fileno())
         if total is not None and received != total:
             raise OSError(f"incomplete download: got {received} of {total} bytes")
         problem = _verify(temp, source)
         if problem is not None:
             raise OSError(problem)
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
     return received
 
 
