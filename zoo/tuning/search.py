@@ -600,22 +600,3 @@ def _result(tuner, data, merged, objective, direction, target, strat, card) -> T
             },
         )
     return result
-
-
-def main(argv: list[str] | None = None) -> int:
-    """A chief or worker process of a search: ``python -m zoo.tuning.search SPEC_FILE``."""
-    import ast
-    import sys
-
-    argv = sys.argv[1:] if argv is None else argv
-    spec = ast.literal_eval(Path(argv[0]).read_text())
-    name, data = spec.pop("name_or_builder"), spec.pop("data")
-    try:
-        tune(name, data, save=False, **spec)
-    except RecycleWorker:
-        return supervised.RECYCLE_CODE
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

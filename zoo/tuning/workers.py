@@ -3,7 +3,7 @@
 ``run(tuner, spec, workers)`` serves the tuner's oracle (Keras Tuner's gRPC service,
 on 127.0.0.1) from a thread of the calling process and starts ``workers`` worker
 processes, each running ``zoo.tune`` with the same arguments (``python -m
-zoo.tuning.search SPEC``) under Keras Tuner's environment variables
+zoo.tuning.worker SPEC``) under Keras Tuner's environment variables
 (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``). The
 supervisor restarts a worker that dies under the same tuner id (the oracle hands it
 its unfinished trial again) and a worker that exits after its share of trials
@@ -78,7 +78,7 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
 
     def start(tuner_id: str) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "zoo.tuning.search", str(spec_file)],
+            [sys.executable, "-m", "zoo.tuning.worker", str(spec_file)],
             env={**base, "KERASTUNER_TUNER_ID": tuner_id},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
