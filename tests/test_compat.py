@@ -714,3 +714,18 @@ def test_contract_is_default_strategy():
     assert not compat_tf.is_default_strategy(strategy)
     with strategy.scope():
         assert not compat_tf.is_default_strategy(tf.distribute.get_strategy())
+
+
+def test_canary_keras_efficientnetv2_name_is_a_config_key():
+    with pytest.raises(KeyError):
+        keras.applications.EfficientNetV2B0(
+            weights=None, include_top=False, input_shape=(32, 32, 3), name="backbone"
+        )
+    model = compat_keras.build_application(
+        keras.applications.EfficientNetV2B0,
+        "backbone",
+        weights=None,
+        include_top=False,
+        input_shape=(32, 32, 3),
+    )
+    assert model.name == "backbone"

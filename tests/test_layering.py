@@ -152,6 +152,15 @@ def _package(module: str) -> str:
     return module.rsplit(".", 1)[0]
 
 
+def _private_module_owner(target: str) -> str | None:
+    """The package a private module belongs to (None for zoo's primitive modules)."""
+    parts = target.split(".")
+    for index, part in enumerate(parts[1:], start=1):
+        if part.startswith("_") and not part.startswith("__"):
+            return None if index == 1 else ".".join(parts[:index])
+    return None
+
+
 def test_private_names_stay_in_their_package():
     wrong = []
     for module in MODULES:
@@ -159,6 +168,9 @@ def test_private_names_stay_in_their_package():
             private = [n for n in names if n.startswith("_") and not n.startswith("__")]
             if private and _package(target) != _package(module):
                 wrong.append(f"{module}:{line} imports {private} from {target}")
+            owner = _private_module_owner(target)
+            if owner is not None and not (module + ".").startswith(owner + "."):
+                wrong.append(f"{module}:{line} imports {target}, private to {owner}")
     assert not wrong, "private names imported across packages:\n" + "\n".join(wrong)
 
 

@@ -220,3 +220,17 @@ def is_download_failure(error: BaseException) -> bool:
     upstream issue (https://github.com/keras-team/keras/pull/11696 only set the text).
     """
     return type(error) is Exception and "URL fetch failure" in str(error)
+
+
+def build_application(application, name: str, **kwargs):
+    """``keras.applications.X(**kwargs)``, then named `name`.
+
+    Works around (Keras 3.15): ``EfficientNetV2*(name=...)`` uses its ``name`` argument
+    as a key of its block configurations, so any other name raises ``KeyError``. The
+    model is renamed after it is built instead. Upstream: none found; minimal repro:
+    ``keras.applications.EfficientNetV2B0(weights=None, include_top=False,
+    name="backbone")`` raises ``KeyError: 'backbone'``.
+    """
+    model = application(**kwargs)
+    model.name = name
+    return model

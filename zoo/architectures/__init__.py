@@ -7,6 +7,10 @@ means adding one file here (and one test file in ``tests/architectures/``).
 import importlib
 import pkgutil
 
+from zoo.architectures._common import classification_head
+
+__all__ = ["FAMILIES", "classification_head"]
+
 FAMILIES: list[str] = []
 
 for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):

@@ -115,6 +115,12 @@ def head(
     )(x)
 
 
+def classification_head(x: Any, num_classes: int, *, dropout: float = 0.0) -> Any:
+    """Dropout and a softmax (sigmoid for one class) output layer named ``predictions``."""
+    options = Options("glorot_uniform", None, None)
+    return head(x, num_classes=num_classes, head_activation=None, dropout=dropout, options=options)
+
+
 def batch_norm(options: Options, name: str, **kwargs: Any) -> keras.layers.BatchNormalization:
     """BatchNormalization with PyTorch's defaults (momentum 0.1 there, 0.9 here)."""
     kwargs.setdefault("momentum", 0.9)

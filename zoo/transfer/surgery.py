@@ -15,7 +15,7 @@ import numpy as np
 from zoo import _validation as v
 from zoo import registry
 from zoo._compat.keras import inbound_nodes, is_functional
-from zoo.architectures._common import Options, head
+from zoo.architectures import classification_head
 from zoo.layers import ImagePreprocessing
 from zoo.transfer.hub import HubLayer
 
@@ -154,13 +154,7 @@ def with_new_head(
         )
     extractor, _ = split
     features = extractor.outputs[0]
-    outputs = head(
-        features,
-        num_classes=num_classes,
-        head_activation=None,
-        dropout=dropout,
-        options=Options("glorot_uniform", None, None),
-    )
+    outputs = classification_head(features, num_classes, dropout=dropout)
     new = keras.Model(model.inputs, outputs, name=name or model.name)
     spec = registry.get_spec(model)
     if spec:

@@ -31,7 +31,7 @@ import keras
 
 from zoo import _catalogue
 from zoo import _validation as v
-from zoo._compat.keras import is_download_failure
+from zoo._compat.keras import build_application, is_download_failure
 from zoo.architectures import _common
 from zoo.architectures.pretrained import imagenet
 from zoo.architectures.pretrained.applications import (
@@ -138,7 +138,14 @@ def _build_backbone(row: str, weights: Any, input_shape: Any) -> tuple[keras.Mod
     source, description = resolve_weights(row, weights)
     application = getattr(keras.applications, spec.application)
     try:
-        model = application(include_top=False, weights=source, input_shape=shape, **spec.extra)
+        model = build_application(
+            application,
+            "backbone",
+            include_top=False,
+            weights=source,
+            input_shape=shape,
+            **spec.extra,
+        )
     except ValueError as error:
         if source not in (None, "imagenet"):
             raise v.ArgumentValueError(
@@ -151,8 +158,6 @@ def _build_backbone(row: str, weights: Any, input_shape: Any) -> tuple[keras.Mod
         if source == "imagenet" and is_download_failure(error):
             raise _missing_weights_error(row, f"download failed: {error}") from None
         raise
-    # Renamed after building: EfficientNetV2 uses its `name` argument as a config key.
-    model.name = "backbone"
     return model, description
 
 
