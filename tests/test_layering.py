@@ -39,7 +39,8 @@ LAYERS = [
 ]
 PRIVATE_UPSTREAM = re.compile(
     r"\b(keras\.src|keras_tuner\.src|keras_hub\.src|tensorflow\.python)\b"
-    r"|\._(inbound_nodes|keras_history|flatten_layers|gradient_registry|get_variable_index)\b"
+    r"|\._(inbound_nodes|keras_history|flatten_layers|gradient_registry|get_variable_index"
+    r"|track_variable|build_at_init|is_hub_module_v1)\b"
     r"|_DefaultDistributionStrategy"
 )
 

@@ -234,3 +234,18 @@ def build_application(application, name: str, **kwargs):
     model = application(**kwargs)
     model.name = name
     return model
+
+
+def track_variable(layer, variable) -> None:
+    """Make `layer` own an existing variable (its weights, saved and trained with it).
+
+    Not a bug: Keras 3 tracks variables it creates itself; adopting one made elsewhere
+    (a TF Hub SavedModel's, wrapped as ``keras.Variable``) goes through the private
+    ``Layer._track_variable``, as Keras's own ``TFSMLayer`` does.
+    """
+    layer._track_variable(variable)
+
+
+def built_at_init(layer) -> None:
+    """Mark a layer whose variables exist from its constructor on as built (private API)."""
+    layer._build_at_init()

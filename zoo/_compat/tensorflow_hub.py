@@ -33,3 +33,12 @@ def download_timeout(seconds: float) -> Iterator[None]:
         yield
     finally:
         socket.setdefaulttimeout(previous)
+
+
+def is_hub_module_v1(loaded) -> bool:
+    """Whether a loaded SavedModel is in the TF1 Hub format (which cannot be fine-tuned).
+
+    Not a bug: ``hub.load`` marks such modules with the private ``_is_hub_module_v1``,
+    which ``hub.KerasLayer`` reads too; there is no public test.
+    """
+    return bool(getattr(loaded, "_is_hub_module_v1", False))

@@ -29,7 +29,8 @@ import keras
 import tensorflow as tf
 
 from zoo import _validation as v
-from zoo._compat.tensorflow_hub import download_timeout
+from zoo._compat.keras import built_at_init, track_variable
+from zoo._compat.tensorflow_hub import download_timeout, is_hub_module_v1
 from zoo.architectures import _common
 from zoo.architectures.pretrained.hub_cache import _resolve, _unavailable_error, is_remote
 
@@ -187,7 +188,7 @@ class HubLayer(keras.layers.Layer):
         self._arguments = arguments
 
         loaded = load_saved_model(handle)
-        hub_v1 = bool(getattr(loaded, "_is_hub_module_v1", False))
+        hub_v1 = is_hub_module_v1(loaded)
         if hub_v1 and trainable:
             raise v.invalid(
                 "trainable",
@@ -216,8 +217,8 @@ class HubLayer(keras.layers.Layer):
                 dtype=variable.dtype.name,
                 name=_variable_name(variable),
             )
-            self._track_variable(wrapped)
-        self._build_at_init()
+            track_variable(self, wrapped)
+        built_at_init(self)
 
     # ---- construction helpers
 
