@@ -1,5 +1,7 @@
 """Every docstring example of the public API runs (so none can go stale).
 
+The public modules' own docstrings count, and so do those of their functions and classes.
+
 An example that shows output must print it; one that shows none only has to run. The
 few marked ``+SKIP`` need what a test cannot have (a TF Hub module on disk, a fresh
 process before TensorFlow starts, several worker processes).
@@ -16,6 +18,7 @@ import pytest
 import zoo
 
 PUBLIC = [
+    "zoo",
     "zoo.registry",
     "zoo.saving",
     "zoo.training",
@@ -27,6 +30,10 @@ PUBLIC = [
     "zoo.transfer.backbones",
     "zoo.transfer.text",
     "zoo.transfer.hub",
+    "zoo.transfer.weights",
+    "zoo.transfer.layerwise",
+    "zoo.transfer.fine_tuning",
+    "zoo.tuning.space",
     "zoo.data",
     "zoo.plots",
     "zoo.distribute",
@@ -49,6 +56,9 @@ def _examples():
     found = {}
     for name in PUBLIC:
         module = importlib.import_module(name)
+        for test in doctest.DocTestFinder(recurse=False).find(module, name, globs=vars(module)):
+            if test.examples:  # the module's own docstring
+                found.setdefault(test.name, test)
         for attribute in getattr(module, "__all__", None) or dir(module):
             obj = getattr(module, attribute, None)
             if not (inspect.isfunction(obj) or inspect.isclass(obj)):

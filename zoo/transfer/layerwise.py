@@ -4,11 +4,13 @@ ULMFiT (Howard & Ruder, 2018) and BEiT-style layer decay train the new head at t
 full learning rate and each deeper group of backbone layers at a smaller one. Here
 that is a Keras optimizer subclass (:mod:`zoo.optimizers`: ``LayerwiseAdam``,
 ``LayerwiseAdamW``, ``LayerwiseSGD``, ``LayerwiseRMSprop``) that multiplies the
-learning rate of each trainable variable by its own factor. The factors are plain floats in the
-optimizer's config, in the order of ``model.trainable_variables``, so the optimizer
+learning rate of each trainable variable by its own factor. The factors are plain
+floats in the optimizer's config, in the order of ``model.trainable_variables``, so the optimizer
 saves and loads with its model in Keras's safe mode.
 
 Example:
+    >>> model = zoo.build("mobilenet_v3_small", num_classes=3, weights=None)
+    >>> zoo.transfer.find_backbone(model).trainable = True
     >>> optimizer = zoo.transfer.layerwise_optimizer(model, "adam", 1e-4, decay=0.5)
     >>> model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
 """

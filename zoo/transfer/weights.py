@@ -10,8 +10,8 @@ catalogue's backbones use when a mirror is set.
 
 Example:
     >>> from zoo.transfer import weights
-    >>> weights.pull(["resnet_50.keras_in1k", "mobilenet_v2"])  # into ~/.keras/models
-    >>> weights.pull("all", mirror="https://example.org/keras-weights", folder="weights")
+    >>> weights.pull(["resnet_50.keras_in1k", "mobilenet_v2"])  # doctest: +SKIP
+    >>> weights.pull("all", mirror="https://example.org/weights", folder="w")  # doctest: +SKIP
 """
 
 from zoo.architectures.pretrained.imagenet import (
