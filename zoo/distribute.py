@@ -43,8 +43,8 @@ __all__ = [
     "mixed_precision",
     "release_traced_gradients",
     "strategy",
+    "strategy_of_built",
     "tpu_present",
-    "worker_index",
 ]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
@@ -306,11 +306,21 @@ def is_chief() -> bool:
     return kind in ("chief", None) or (kind == "worker" and int(task.get("index", 0)) == 0)
 
 
-def worker_index() -> int:
-    """This process's worker index in a ``TF_CONFIG`` cluster (0 outside one)."""
-    if os.environ.get("TF_CONFIG") is None:
-        return 0
-    return int(json.loads(os.environ["TF_CONFIG"]).get("task", {}).get("index", 0))
+def strategy_of_built(model, strategy: Any, build_from: str):
+    """The strategy a built model keeps; `strategy` must then be ``"auto"``.
+
+    Variables are placed when a model is built, so a model built outside a strategy's
+    scope cannot move into one. `build_from` says what to pass instead so that zoo can
+    build the model inside the scope.
+    """
+    if not (isinstance(strategy, str) and strategy == "auto"):
+        raise v.invalid(
+            "strategy",
+            f"'auto' for a model that is already built (pass {build_from} so zoo can "
+            "build it inside the strategy's scope)",
+            strategy,
+        )
+    return model.distribute_strategy
 
 
 def is_multiworker(strat) -> bool:

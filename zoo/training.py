@@ -128,16 +128,10 @@ def _strategy_and_policy(model_or_name: Any, strategy: Any, mixed_precision: str
     if not isinstance(model_or_name, keras.Model):
         strat = distribute.strategy(strategy)
         return strat, distribute.mixed_precision(mixed_precision, strat)
-    # A ready-made model keeps the strategy it was built under.
-    if not (isinstance(strategy, str) and strategy == "auto"):
-        raise v.invalid(
-            "strategy",
-            "'auto' for a model that is already built (pass a registered name or a "
-            "builder callable so zoo can build it inside the strategy's scope)",
-            strategy,
-        )
-    # Its layers' dtypes are fixed already.
-    return model_or_name.distribute_strategy, keras.config.dtype_policy().name
+    strat = distribute.strategy_of_built(
+        model_or_name, strategy, "a registered name or a builder callable"
+    )
+    return strat, keras.config.dtype_policy().name  # its layers' dtypes are fixed already
 
 
 def _card(model, frame, epochs, initial_epoch, early_stopping, task, seed) -> dict[str, Any]:

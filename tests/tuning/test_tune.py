@@ -548,3 +548,16 @@ def test_a_remote_directory_is_mirrored_and_resumes(digits, tmp_path, monkeypatc
     with tf.io.gfile.GFile(f"{remote}/mlp/trials.csv") as handle:
         assert len(pd.read_csv(handle)) == 3
     tf.io.gfile.rmtree(remote)
+
+
+def test_mirror_clear_empties_both_sides(tmp_path):
+    import tensorflow as tf
+
+    from zoo.tuning.mirror import Mirror
+
+    mirror = Mirror("ram://zoo-tests/clear/p", tmp_path / "p")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "trials.csv").write_text("trial\n0\n")
+    assert mirror.push() == 1 and tf.io.gfile.exists("ram://zoo-tests/clear/p/trials.csv")
+    mirror.clear()
+    assert not tf.io.gfile.exists("ram://zoo-tests/clear/p") and not (tmp_path / "p").exists()

@@ -6,17 +6,9 @@ The backbones are rows of zoo's catalogue (``zoo.list_architectures(source=
 ``mobilenet_v3_small``), ... The old names (``resnet50``, ``resnet50_v2``, ``vgg16``,
 ``densenet121``) work for one more release, with a ``DeprecationWarning``.
 
-Every classifier built here starts with the backbone's own input normalisation
-(:class:`zoo.layers.ImagePreprocessing`), so it takes raw 0-255 RGB images.
-
-ImageNet weights are resolved in this order:
-    1. ``weights=<file>``: a ``.weights.h5``/``.h5`` file for the headless backbone;
-    2. ``$ZOO_WEIGHTS_DIR/<file name>`` (the file names are in :data:`BACKBONES`);
-    3. Keras's cache, ``$KERAS_HOME/models/<file name>`` (default ``~/.keras/models``);
-    4. unless ``ZOO_OFFLINE=1``: with ``$ZOO_WEIGHTS_MIRROR`` set, a checked download
-       of ``<mirror>/<file name>`` into 2 or 3 (:func:`zoo.transfer.weights.pull`),
-       otherwise a download by Keras.
-Offline or when the download fails, the error names the exact file and where to put it.
+Every classifier takes raw 0-255 RGB images; how ImageNet weights are found (a file,
+``$ZOO_WEIGHTS_DIR``, Keras's cache, a checked download) is in
+:mod:`zoo.architectures.pretrained.images`.
 """
 
 import pandas as pd

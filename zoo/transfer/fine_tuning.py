@@ -356,14 +356,7 @@ def _resolve_model(model: Any, weights: Any, strategy: Any):
             type(model).__name__,
             TypeError,
         )
-    if not (isinstance(strategy, str) and strategy == "auto"):
-        raise v.invalid(
-            "strategy",
-            "'auto' for a model that is already built (pass a backbone name so zoo can "
-            "build it inside the strategy's scope)",
-            strategy,
-        )
-    return model, None, model.distribute_strategy
+    return model, None, distribute.strategy_of_built(model, strategy, "a backbone name")
 
 
 def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:

@@ -7,13 +7,8 @@ well-known TF Hub handles, each a row of zoo's catalogue
 (:mod:`zoo.architectures.pretrained.hub`): ``zoo.build("tfhub_nnlm_en_dim50",
 num_classes=2)`` builds the module with a new head.
 
-A handle is resolved in this order:
-    1. a local folder that holds ``saved_model.pb`` (the extracted TF Hub archive);
-    2. a URL handle already in TF Hub's cache, ``$TFHUB_CACHE_DIR/<sha1 of the handle>``
-       (default ``<temp dir>/tfhub_modules``, the folder ``tensorflow_hub`` itself uses),
-       read without the network;
-    3. a download by ``tensorflow_hub``, unless ``ZOO_OFFLINE=1``.
-Offline, or when the download fails, the error names the folder to extract the model into.
+How a handle is resolved (local folder, TF Hub's cache, then a download unless
+``ZOO_OFFLINE=1``) is in :mod:`zoo.architectures.pretrained.hub_cache`.
 """
 
 from zoo.architectures.pretrained.hub import HUB_BACKBONES, hub_rows
