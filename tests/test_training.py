@@ -54,7 +54,10 @@ def test_train_builder_callable_and_model(digits):
     assert zoo.train(builder, digits, epochs=1, verbose=0, save=False).metrics["accuracy"] > 0
     model = builder()
     result = zoo.train(model, digits, epochs=1, verbose=0, save=False)
-    assert result.model is model
+    preprocessor, network = zoo.layers.preprocessing.split(result.model)
+    assert network is model and preprocessor is not None  # the model trained, raw pixels in
+    again = zoo.train(result.model, digits, epochs=1, verbose=0, save=False)
+    assert zoo.layers.preprocessing.split(again.model)[1] is model  # not wrapped twice
 
 
 def test_regression_metrics():

@@ -22,6 +22,7 @@ from zoo import _fs, registry
 from zoo import _validation as v
 from zoo._json import to_jsonable
 from zoo._version import __version__
+from zoo.layers.preprocessing import split
 
 __all__ = [
     "CARD_FILE",
@@ -125,7 +126,7 @@ def save(
 
     with _fs.staging(target) as tmp:
         model.save(tmp / MODEL_FILE)
-        spec = registry.get_spec(model) or {}
+        spec = registry.get_spec(model) or registry.get_spec(split(model)[1]) or {}
         contents = {
             "name": model.name,
             "architecture": spec.get("architecture"),
@@ -205,5 +206,6 @@ def load(name_or_path: str | os.PathLike, *, compile: bool = True) -> keras.Mode
     model = keras.saving.load_model(model_file, compile=compile)
     card = load_card(folder) if folder is not None else {}
     if card.get("architecture"):
-        registry.set_spec(model, card["architecture"], card.get("arguments", {}))
+        for part in {id(model): model, id(split(model)[1]): split(model)[1]}.values():
+            registry.set_spec(part, card["architecture"], card.get("arguments", {}))
     return model

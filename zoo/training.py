@@ -32,7 +32,9 @@ class TrainResult:
     """What :func:`train` returns.
 
     Attributes:
-        model: the trained model (best weights when early stopping restored them).
+        model: the trained model (best weights when early stopping restored them),
+            taking raw input: classifiers and regressors carry the data's
+            preprocessing in front of the network (``zoo.layers.preprocessing``).
         history: one row per epoch (epoch, loss, val_loss, metrics, seconds).
         metrics: test metrics (validation metrics when there is no test split).
         report: per-class report (classification).
@@ -84,7 +86,9 @@ def evaluate(model: Any, data: Any, *, split: str = "test", task: str | None = N
     if not isinstance(model, keras.Model):
         model = saving.load(model)
     data = engine.as_data(data, tasks.data_task(task, model))
-    return engine.evaluate(model, data, split=split, task=tasks.resolve(task, model, data))
+    fitting = engine.prepare(model, data)  # raw-input models are scored as their network
+    task = tasks.resolve(task, model, data)
+    return engine.evaluate(fitting.network, fitting.data, split=split, task=task)
 
 
 def _build_model(model_or_name: Any, data, build_args: dict[str, Any]):
@@ -243,7 +247,8 @@ def train(
     data = engine.as_data(data, tasks.data_task(task, model_or_name))
     task = tasks.resolve(task, model_or_name, data)
     with distribute.dtype_policy(policy), strat.scope():
-        model = _build_model(model_or_name, data, build_args)
+        fitting = engine.prepare(_build_model(model_or_name, data, build_args), data)
+    model, data = fitting.network, fitting.data  # trains on the pipelines; saved raw-input
     if not model.compiled:
         engine.compile_model(
             model, task, optimizer=optimizer, learning_rate=learning_rate, **settings
@@ -285,9 +290,10 @@ def train(
     if data.test is not None or data.validation is not None:
         evaluation = engine.evaluate(model, data, task=task)
     path = None
+    deployable = fitting.deployable(task)
     if save:
         path = engine.finish(
-            model,
+            deployable,
             output if output is not None else model.name,
             history=frame,
             confusion=evaluation.confusion,
@@ -297,7 +303,7 @@ def train(
             | {"dtype_policy": policy, "seconds": round(seconds, 2), **distribute.describe(strat)},
         )
     result = (evaluation.metrics, evaluation.report, evaluation.confusion, path, run_dir)
-    return TrainResult(model, frame, *result, distribute.describe(strat))
+    return TrainResult(deployable, frame, *result, distribute.describe(strat))
 
 
 def cross_validate(

@@ -11,11 +11,16 @@ from zoo.data.examples import Examples, fingerprint
 
 
 def digits_examples() -> Examples:
-    """The bundled digits as zoo examples (float32 8x8x1 images in [0, 1])."""
+    """The bundled digits as zoo examples: 8x8x1 images of raw 0-255 pixels.
+
+    scikit-learn stores intensities 0-16; they are stretched to 0-255 so the digits
+    follow zoo's one image convention (``load`` scales them to [0, 1] for training,
+    and a saved model takes 0-255 pixels).
+    """
     from sklearn.datasets import load_digits as sklearn_digits
 
     digits = sklearn_digits()
-    x = (digits.images / 16.0).astype("float32")[..., None]
+    x = (digits.images * (255.0 / 16.0)).astype("float32")[..., None]
     y = digits.target.astype("int32")
     return Examples(
         x=x,
@@ -25,6 +30,7 @@ def digits_examples() -> Examples:
         kind="array",
         source="digits (scikit-learn's 8x8 handwritten digits, bundled)",
         fingerprint=fingerprint(x, y),
+        extra={"pixels": True},
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
-from zoo.data import corpus, images, tabular, text
+from zoo.data import corpus, folders, images, tabular, text
 from zoo.data.bundled import BUNDLED
 from zoo.data.examples import Examples
 
@@ -56,6 +56,11 @@ class Data:
         vocab_size: vocabulary size for text sources, else None.
         encoder: the fitted preprocessing of tables and texts (``transform``; for
             language modelling also ``decode`` of generated token ids).
+
+    The pipelines yield what a network trains on: pixels scaled to [0, 1], token
+    ids, encoded table rows. :attr:`preprocessor` is the same preprocessing as Keras
+    layers, from what users have (0-255 pixels, strings, raw columns); models that
+    zoo trains carry it, so saved models take raw input (see :mod:`zoo.data.inputs`).
     """
 
     train: Any
@@ -75,6 +80,8 @@ class Data:
     _examples: Examples | None = dataclasses.field(default=None, repr=False)
     _options: Options | None = dataclasses.field(default=None, repr=False)
     _indices: dict[str, np.ndarray] | None = dataclasses.field(default=None, repr=False)
+    _inputs: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
+    _split_sources: dict[str, str] | None = dataclasses.field(default=None, repr=False)
 
     def __repr__(self) -> str:
         classes = f", num_classes={self.num_classes}" if self.num_classes else ""
@@ -82,6 +89,38 @@ class Data:
             f"Data(source={self.source!r}, task={self.task!r}{classes}, "
             f"input_shape={self.input_shape}, sizes={self.sizes})"
         )
+
+    @property
+    def preprocessor(self) -> Any:
+        """Raw input -> what the pipelines yield, as a ``keras.Model`` (None if nothing).
+
+        Example:
+            >>> data = zoo.data.load("digits")
+            >>> [layer.name for layer in data.preprocessor.layers]
+            ['pixels', 'rescale']
+        """
+        return self.make_preprocessor()
+
+    def make_preprocessor(self, *, rescale: bool = True) -> Any:
+        """The raw-input preprocessing, optionally without the pixel scaling.
+
+        Args:
+            rescale: False leaves pixels 0-255, for models that normalise raw pixels
+                themselves (zoo's transfer classifiers).
+        """
+        from zoo.data import inputs
+
+        described = self._inputs or {}
+        if described.get("kind") == "image":
+            return inputs.image(
+                self.input_shape,
+                scale=described["scale"],
+                resizable=described["resizes"],
+                rescale=rescale,
+            )
+        if described.get("kind") in ("text", "table") and self.encoder is not None:
+            return self.encoder.preprocessor
+        return None
 
     @property
     def options(self) -> Options | None:
@@ -109,8 +148,27 @@ class Data:
             "input_shape": list(self.input_shape),
             "sizes": self.sizes,
             "batch_size": self.batch_size,
+            "inputs": self.inputs,
+            **({"split_sources": self._split_sources} if self._split_sources else {}),
             **corpus_encoder,
         }
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """What a model trained on this data takes, as recorded on its card.
+
+        ``kind`` is ``"image"`` (with ``height``, ``width``, ``channels``, ``resizes``:
+        any size is resized, and ``scale`` applied to 0-255 pixels), ``"text"``
+        (raw strings), ``"table"`` (``columns``: name -> ``"numeric"`` or
+        ``"categorical"``), ``"tokens"`` (token ids of a corpus) or ``"array"``.
+        """
+        described = dict(self._inputs or {"kind": "array"})
+        if described["kind"] == "image":
+            height, width, channels = self.input_shape
+            described |= {"height": height, "width": width, "channels": channels}
+        if described["kind"] == "array":
+            described["shape"] = list(self.input_shape)
+        return described
 
     def builder_arguments(self, accepted: list[str]) -> dict[str, Any]:
         """Arguments that fit a registered builder to this data."""
@@ -119,6 +177,9 @@ class Data:
             arguments["num_classes"] = self.num_classes
         elif self.task == "language_modeling":
             arguments["max_length"] = self.input_shape[0]
+            if self.encoder is not None:  # so the model generates text
+                arguments["vocabulary"] = list(self.encoder.vocabulary)
+                arguments["tokenizer"] = self.encoder.tokenizer
         else:
             arguments["task"] = "regression"
             arguments["num_outputs"] = int(np.prod(self._target_shape() or (1,)))
@@ -282,6 +343,24 @@ def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, ele
     return dataset.prefetch(autotune)
 
 
+def _is_pixels(examples: Examples) -> bool:
+    """In-memory images of raw 0-255 pixels (the digits, uint8 arrays)."""
+    return bool(examples.extra.get("pixels")) and examples.kind == "array"
+
+
+def _described_inputs(examples: Examples, options: Options, element_shape) -> dict[str, Any]:
+    if examples.kind == "image_files" or (_is_pixels(examples) and len(element_shape) == 3):
+        return {"kind": "image", "resizes": options.image_size is not None, "scale": options.scale}
+    if examples.kind == "array" and len(element_shape) == 3 and options.image_size is not None:
+        return {"kind": "image", "resizes": True, "scale": 1.0}
+    kinds = {"text": "text", "raw_text": "text", "tokens": "tokens"}
+    if examples.kind == "table":
+        encoder_columns = {c: "numeric" for c in examples.extra.get("numeric", [])}
+        encoder_columns |= {c: "categorical" for c in examples.extra.get("categorical", [])}
+        return {"kind": "table", "columns": encoder_columns, "target": examples.extra.get("target")}
+    return {"kind": kinds.get(examples.kind, "array")}
+
+
 def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Options) -> Data:
     encoder = None
     if examples.make_encoder is not None:
@@ -297,6 +376,8 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
             return encoder.transform(examples.x.iloc[idx])
         if encoder is not None:
             return encoder.transform(examples.x[idx])
+        if _is_pixels(examples):
+            return examples.x[idx].astype("float32") * np.float32(options.scale)
         return examples.x[idx]
 
     if examples.kind == "image_files":
@@ -348,6 +429,7 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         _examples=examples,
         _options=options,
         _indices=indices,
+        _inputs=_described_inputs(examples, options, element_shape),
     )
 
 
@@ -425,6 +507,11 @@ def _load_tfds(name: str, options: Options, data_dir: Any) -> Data:
         source=f"tfds:{name}",
         fingerprint=f"tfds:{name}:{info.version}",
         batch_size=options.batch_size,
+        _inputs=(
+            {"kind": "image", "resizes": options.image_size is not None, "scale": scale}
+            if is_image
+            else None
+        ),
     )
 
 
@@ -463,7 +550,9 @@ def load(
         - a CSV file path (as a DataFrame);
         - a folder ``root/<class>/<file>`` of images (JPEG, PNG, BMP, GIF) or of
           text files (tokenised; the vocabulary is learned on train only; raw strings
-          with ``tokenize=False``);
+          with ``tokenize=False``); a folder whose subfolders are ``train/`` and
+          optionally ``validation/`` (or ``val/``) and ``test/``, each with class
+          subfolders, keeps those splits (the missing ones are carved from train);
         - ``"tfds:NAME"``: a prepared TensorFlow Datasets dataset (never downloaded);
         - with ``task="language_modeling"``: one text, from a text file, a folder of
           text files (read in sorted order), a list of strings or the bundled
@@ -494,7 +583,9 @@ def load(
             required when a folder's images differ in size.
         color_mode: ``"auto"`` (grayscale only if every image is), ``"rgb"`` or
             ``"grayscale"``, for image folders.
-        rescale: scale 0-255 pixels of folders and TFDS images to [0, 1].
+        rescale: scale 0-255 pixels (folders, TFDS images, the digits, uint8 image
+            arrays) to [0, 1] in the pipelines; the model's preprocessor does the same,
+            so saved models take 0-255 pixels.
         augment: True for random flip, rotation, zoom and contrast on the training
             split, or a dict such as ``{"flip": "horizontal", "rotation": 0.05}``.
         vocab_size: maximum vocabulary of text folders (ids 0 and 1 are padding
@@ -594,21 +685,40 @@ def load(
                 )
             examples = tabular.from_csv(path, target=target, features=features, task=task)
         elif path.is_dir():
-            if _folder_kind(path) == "images":
-                examples = images.from_folder(
-                    path,
+            is_images = _folder_kind(path) == "images"
+
+            def load_one(folder, channels=None):
+                if not is_images:
+                    return text.from_folder(
+                        folder,
+                        vocab_size=vocab_size,
+                        sequence_length=sequence_length,
+                        skip_bad_files=skip_bad_files,
+                        tokenize=tokenize,
+                    )
+                mode = color_mode if channels is None else ("grayscale", "rgb")[channels != 1]
+                return images.from_folder(
+                    folder,
                     image_size=options.image_size,
-                    color_mode=color_mode,
+                    color_mode=mode,
                     skip_bad_files=skip_bad_files,
                 )
-            else:
-                examples = text.from_folder(
-                    path,
-                    vocab_size=vocab_size,
-                    sequence_length=sequence_length,
-                    skip_bad_files=skip_bad_files,
-                    tokenize=tokenize,
-                )
+
+            parts = folders.split_folders(path)
+            if parts is not None:
+                if stratify is not None:
+                    fixed_splits = "None for folders with split subfolders (their splits are given)"
+                    raise v.invalid("stratify", fixed_splits, type(stratify).__name__)
+                examples, fixed = folders.from_split_folders(parts, load_one, path)
+                indices = _carve_missing_splits(examples, fixed, options)
+                data = _assemble(examples, indices, options)
+                data._split_sources = {
+                    split: f"{parts[split].name}/" if split in parts else "carved from train"
+                    for split in SPLITS
+                    if indices[split].size
+                }
+                return data
+            examples = load_one(path)
         else:
             raise v.unknown_name(
                 "data source",
@@ -626,6 +736,23 @@ def load(
         )
     indices = _split_indices(examples, options, _check_groups(stratify, len(examples)))
     return _assemble(examples, indices, options)
+
+
+def _carve_missing_splits(
+    examples: Examples, fixed: dict[str, np.ndarray], options: Options
+) -> dict[str, np.ndarray]:
+    """The given split folders as they are; validation/test carved from train if absent."""
+    train = fixed["train"]
+    subset = dataclasses.replace(examples, x=None, y=examples.y[train])
+    carve = dataclasses.replace(
+        options,
+        validation_split=0.0 if "validation" in fixed else options.validation_split,
+        test_split=0.0 if "test" in fixed else options.test_split,
+    )
+    carved = _split_indices(subset, carve)
+    indices = {split: train[carved[split]] for split in SPLITS}
+    indices.update({split: fixed[split] for split in ("validation", "test") if split in fixed})
+    return indices
 
 
 def _check_groups(stratify: Any, n: int) -> np.ndarray | None:

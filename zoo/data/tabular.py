@@ -46,60 +46,81 @@ def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
         kind="array",
         source=f"numpy arrays {tuple(x.shape)}",
         fingerprint=fingerprint(x, y),
+        extra={"pixels": x.ndim == 4 and x.dtype == np.uint8},  # raw 0-255 images
     )
 
 
 class TableEncoder:
-    """Standardise numeric columns and one-hot encode categorical ones.
+    """Standardise numeric columns and one-hot encode categorical ones (Keras FeatureSpace).
 
     ``fit`` sees only the training rows; ``transform`` then works on any rows,
-    including new data at prediction time.
+    including new data at prediction time. Each categorical column gets one
+    column per category seen in training plus one, first, for unseen categories.
+    The same fitted layers are :attr:`preprocessor`, which saved models carry.
     """
 
     def __init__(self, numeric: list[str], categorical: list[str]):
         self.numeric = list(numeric)
         self.categorical = list(categorical)
-        self.mean: dict[str, float] = {}
-        self.std: dict[str, float] = {}
-        self.categories: dict[str, list[str]] = {}
+        self.space = None
 
-    def fit(self, frame: pd.DataFrame) -> TableEncoder:
-        for column in self.numeric:
-            values = frame[column].astype("float64")
-            self.mean[column] = float(values.mean())
-            std = float(values.std(ddof=0))
-            self.std[column] = std if std > 0 else 1.0
-        for column in self.categorical:
-            self.categories[column] = sorted(frame[column].astype(str).unique().tolist())
-        return self
-
-    @property
-    def feature_names(self) -> list[str]:
-        """Names of the encoded columns."""
-        names = list(self.numeric)
-        for column in self.categorical:
-            names += [f"{column}={c}" for c in self.categories[column]]
-        return names
-
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+    def columns(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The feature columns as a model's raw inputs: 1-D float32 or str (object) arrays."""
         missing = [c for c in self.numeric + self.categorical if c not in frame.columns]
         if missing:
             raise v.invalid(
                 "data", f"a table with the training columns {missing}", list(frame.columns)
             )
-        parts = []
-        if self.numeric:
-            values = frame[self.numeric].astype("float64").to_numpy()
-            mean = np.array([self.mean[c] for c in self.numeric])
-            std = np.array([self.std[c] for c in self.numeric])
-            parts.append((values - mean) / std)
+        columns = {}
+        for column in self.numeric:
+            columns[column] = frame[column].to_numpy(dtype="float32")
         for column in self.categorical:
-            values = frame[column].astype(str).to_numpy()
-            categories = np.array(self.categories[column])
-            parts.append((values[:, None] == categories[None, :]).astype("float64"))
-        if not parts:
+            values = frame[column].astype(object).where(frame[column].notna(), "<missing>")
+            columns[column] = values.astype(str).to_numpy(dtype=object)
+        return columns
+
+    def fit(self, frame: pd.DataFrame) -> TableEncoder:
+        import keras
+        import tensorflow as tf
+
+        space = keras.utils.FeatureSpace
+        features = {c: space.float_normalized(name=f"normalize_{c}") for c in self.numeric}
+        features |= {
+            c: space.string_categorical(name=f"categories_{c}", num_oov_indices=1)
+            for c in self.categorical
+        }
+        self.space = space(features, output_mode="concat", name="table_encoding")
+        columns = self.columns(frame)
+        self.space.adapt(tf.data.Dataset.from_tensor_slices(columns).batch(4096))
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the encoded columns, in order (``city=<unseen>`` for unseen categories)."""
+        names = []
+        for column in sorted(self.numeric + self.categorical):  # FeatureSpace's order
+            if column in self.numeric:
+                names.append(column)
+                continue
+            lookup = self.space.preprocessors[column]
+            vocabulary = lookup.get_vocabulary()[1:]  # index 0: out of vocabulary
+            names += [f"{column}=<unseen>"] + [f"{column}={c}" for c in vocabulary]
+        return names
+
+    @property
+    def preprocessor(self):
+        """A ``keras.Model`` from a dict of raw columns to encoded rows."""
+        from zoo.data import inputs
+
+        return inputs.table(self.space)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        import keras
+
+        if not self.numeric and not self.categorical:
             return np.zeros((len(frame), 0), "float32")
-        return np.concatenate(parts, axis=1).astype("float32")
+        encoded = self.space(self.columns(frame))
+        return keras.ops.convert_to_numpy(encoded).astype("float32")
 
 
 def _pick_target(frame: pd.DataFrame, target: str | None) -> str:
@@ -176,7 +197,12 @@ def from_frame(
         source=source,
         fingerprint=fingerprint(pd.util.hash_pandas_object(frame, index=False).to_numpy()),
         make_encoder=lambda: TableEncoder(numeric, categorical),
-        extra={"target": target, "features": list(features)},
+        extra={
+            "target": target,
+            "features": list(features),
+            "numeric": numeric,
+            "categorical": categorical,
+        },
     )
 
 

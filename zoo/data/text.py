@@ -43,6 +43,13 @@ class TextEncoder:
         """The learned vocabulary (index = token id)."""
         return self.layer.get_vocabulary()
 
+    @property
+    def preprocessor(self):
+        """A ``keras.Model`` from raw strings to token ids (this fitted layer)."""
+        from zoo.data import inputs
+
+        return inputs.text(self.layer)
+
     def transform(self, texts) -> np.ndarray:
         import keras
 

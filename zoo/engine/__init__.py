@@ -7,6 +7,8 @@
   ``strategy.run`` loop that drives the same Keras callbacks.
 - :mod:`~zoo.engine.evaluation`: score a split (scikit-learn tables or the model's
   compiled metrics).
+- :mod:`~zoo.engine.inputs`: raw input outside, network input inside (what trains
+  is the network; what is saved takes raw input).
 - :mod:`~zoo.engine.finish`: history tables, and the saved model with its card,
   ``history.csv`` and plots.
 """
@@ -15,12 +17,14 @@ from zoo.engine.callbacks import EpochTimer, Resume, standard_callbacks
 from zoo.engine.compiling import compile_model
 from zoo.engine.evaluation import Evaluation, as_data, evaluate, first_batch, predict
 from zoo.engine.finish import finish, history_frame
+from zoo.engine.inputs import Fitting, prepare
 from zoo.engine.loop import Fitted, fit
 
 __all__ = [
     "EpochTimer",
     "Evaluation",
     "Fitted",
+    "Fitting",
     "Resume",
     "as_data",
     "compile_model",
@@ -30,5 +34,6 @@ __all__ = [
     "fit",
     "history_frame",
     "predict",
+    "prepare",
     "standard_callbacks",
 ]

@@ -51,3 +51,66 @@ class ImagePreprocessing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
+
+
+# --- raw input -> preprocessing -> network -------------------------------------------
+
+PREPROCESSING = "preprocessing"
+
+
+def attach(network: keras.Model, preprocessor: keras.Model | None) -> keras.Model:
+    """One model that takes raw input: ``preprocessor`` then ``network``.
+
+    The network is nested whole (its name, layers and weights unchanged), after the
+    fitted preprocessing as a sub-model named ``"preprocessing"``; :func:`split`
+    takes them apart again. With no preprocessor the network is returned as it is.
+
+    Args:
+        network: the model that takes preprocessed input.
+        preprocessor: a ``keras.Model`` from raw input to the network's input, or None.
+
+    Returns:
+        A functional ``keras.Model`` named like the network.
+
+    Example:
+        >>> raw = keras.Input((2, 2, 1))
+        >>> pre = keras.Model(raw, keras.layers.Rescaling(1 / 255)(raw), name="preprocessing")
+        >>> net = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten()], name="net")
+        >>> whole = attach(net, pre)
+        >>> whole.name, split(whole)[1] is net
+        ('net', True)
+        >>> keras.ops.convert_to_numpy(whole(keras.ops.full((1, 2, 2, 1), 255.0)))[0]
+        array([1., 1., 1., 1.], dtype=float32)
+    """
+    if preprocessor is None:
+        return network
+    if not isinstance(preprocessor, keras.Model) or preprocessor.name != PREPROCESSING:
+        raise v.invalid(
+            "preprocessor",
+            f"a keras.Model named {PREPROCESSING!r} (zoo.data's Data.preprocessor)",
+            type(preprocessor).__name__,
+            TypeError,
+        )
+    existing, _ = split(network)
+    if existing is not None:
+        return network  # it takes raw input already
+    inputs = keras.tree.map_structure(
+        lambda tensor: keras.Input(
+            batch_shape=tensor.shape, dtype=tensor.dtype, name=tensor.name.split(":")[0]
+        ),
+        preprocessor.input,
+    )
+    return keras.Model(inputs, network(preprocessor(inputs)), name=network.name)
+
+
+def split(model: keras.Model) -> tuple[keras.Model | None, keras.Model]:
+    """``(preprocessor, network)`` of a model made by :func:`attach`; else ``(None, model)``."""
+    inner = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    if (
+        len(inner) == 2
+        and isinstance(inner[0], keras.Model)
+        and inner[0].name == PREPROCESSING
+        and isinstance(inner[1], keras.Model)
+    ):
+        return inner[0], inner[1]
+    return None, model
