@@ -246,17 +246,18 @@ def test_a_builder_that_takes_hp(digits, tmp_path):
         save=False,
         verbose=0,
     )
-    assert set(result.trials["width"]) <= {8, 16} and result.directory.name == "build"
+    assert set(result.trials["width"]) <= {8, 16}
+    assert result.directory.name == f"build-{digits.fingerprint[:8]}"
 
 
 KILLED = """
-import os, signal, sys
+import glob, os, signal, sys
 import keras, zoo
 
 class KillInSecondTrial(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
-        trials = os.listdir(sys.argv[1] + "/mlp")
-        if sum(name.startswith("trial_") for name in trials) >= 2 and epoch == 0:
+        trials = glob.glob(sys.argv[1] + "/mlp-*/trial_*")
+        if len(trials) >= 2 and epoch == 0:
             os.kill(os.getpid(), signal.SIGKILL)
 
 import zoo.tuning.search as search
@@ -283,7 +284,8 @@ def test_a_search_killed_mid_trial_resumes_with_the_same_call(tmp_path):
     run = [sys.executable, str(script), str(tmp_path / "tuning")]
     killed = subprocess.run([*run, "kill"], capture_output=True, text=True, env=env, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    first = pd.read_csv(tmp_path / "tuning" / "mlp" / "trials.csv")
+    (folder,) = (tmp_path / "tuning").glob("mlp-*")  # mlp-<data fingerprint>
+    first = pd.read_csv(folder / "trials.csv")
     assert list(first["status"]) == ["COMPLETED"]
     resumed = subprocess.run([*run, "resume"], capture_output=True, text=True, env=env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -396,6 +398,9 @@ def test_two_workers_on_loopback_share_the_trials_and_the_chief_exits(tmp_path):
     assert [t["status"] for t in _trials(output)] == ["COMPLETED"] * 4
     assert "[tuner0] zoo tune: trial" in output and "[tuner1] zoo tune: trial" in output
     assert "restarting" not in output  # recycling a worker is not a failure
+    (folder,) = (tmp_path / "search").iterdir()  # the chief and its workers share one
+    assert folder.name.startswith("mlp-") and (folder / "zoo_search.json").is_file()
+    assert len(list(folder.glob("trial_*"))) == 4
 
 
 def test_a_killed_worker_is_restarted_and_the_search_completes(tmp_path):
@@ -404,12 +409,12 @@ def test_a_killed_worker_is_restarted_and_the_search_completes(tmp_path):
     import psutil
 
     process = _distributed(tmp_path, epochs=4, per_process=10)
-    search = tmp_path / "search" / "mlp"
+    search = tmp_path / "search"
     deadline = time.monotonic() + 300
     victim = None
     while victim is None and time.monotonic() < deadline:
         time.sleep(0.5)
-        if not any(search.glob("trial_*")):
+        if not any(search.glob("mlp-*/trial_*")):
             continue
         for child in psutil.Process(process.pid).children(recursive=True):
             try:
@@ -524,7 +529,7 @@ def test_transfer_backbones_without_weights_offline_fail_before_any_trial(
     with pytest.raises(ArgumentValueError, match=r"efficientnetb0_notop\.h5") as error:
         zoo.tune("image_classifier", pictures, max_trials=1, epochs=1, directory=tmp_path)
     assert "'weights': [None]" in str(error.value)
-    assert not (tmp_path / "image_classifier").exists()
+    assert not list(tmp_path.glob("image_classifier*"))
     with pytest.raises(ArgumentValueError, match="image_classifier"):
         zoo.tune("image_clasifier", pictures, directory=tmp_path)
 
@@ -536,8 +541,10 @@ def test_a_remote_directory_is_mirrored_and_resumes(digits, tmp_path, monkeypatc
     remote = "ram://zoo-tests/tuning"
     common = dict(space=SMALL, epochs=1, directory=remote, save=False, verbose=0)
     first = zoo.tune("mlp", digits, max_trials=2, **common)
-    assert tf.io.gfile.exists(f"{remote}/mlp/trials.csv")
-    assert tf.io.gfile.exists(f"{remote}/mlp/oracle.json")
+    project = f"{remote}/{first.directory.name}"
+    assert tf.io.gfile.exists(f"{project}/trials.csv")
+    assert tf.io.gfile.exists(f"{project}/oracle.json")
+    assert tf.io.gfile.exists(f"{project}/zoo_search.json")
     import shutil
 
     shutil.rmtree(tmp_path / "saved_models")  # a new runtime: only the remote copy is left
@@ -545,7 +552,7 @@ def test_a_remote_directory_is_mirrored_and_resumes(digits, tmp_path, monkeypatc
     assert list(result.trials["trial"]) == [0, 1, 2]
     # Trials 0 and 1 came back from the remote copy, not run again.
     assert list(result.trials["seconds"][:2]) == list(first.trials["seconds"])
-    with tf.io.gfile.GFile(f"{remote}/mlp/trials.csv") as handle:
+    with tf.io.gfile.GFile(f"{project}/trials.csv") as handle:
         assert len(pd.read_csv(handle)) == 3
     tf.io.gfile.rmtree(remote)
 

@@ -3,8 +3,11 @@
 Keras Tuner does the searching (random, grid, Bayesian optimisation, Hyperband); zoo
 supplies the search space (each family declares a default one), builds every trial's
 model inside the strategy's scope, records failed trials with their error, keeps the
-search in a directory that a later call with the same arguments resumes, and returns
-the trials as a pandas table (also written to ``trials.csv`` after every trial).
+search in a folder named after the architecture and the data (``mlp-1a2b3c4d``) that a
+later call with the same arguments resumes, and returns the trials as a pandas table
+(also written to ``trials.csv`` after every trial). The folder records what the search
+belongs to (:mod:`zoo.tuning.project`): a call with another space, architecture,
+objective or data is refused before any trial, rather than mixed into it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from zoo import _validation as v
 from zoo._compat.keras_tuner import best_model, wait_when_idle
 from zoo._compat.tensorflow import is_default_strategy
 from zoo.tuning import mirror as mirrors
+from zoo.tuning import project as projects
 from zoo.tuning import space as spaces
 from zoo.tuning import workers as supervised
 from zoo.tuning.trials import SECONDS_FILE, RecycleWorker, trials_frame, write_trials
@@ -369,8 +373,14 @@ def tune(
         directory: where searches live (default ``saved_models/.tuning``); a URL
             such as ``gs://bucket/tuning`` keeps the search there, run in a local
             copy that is synced after every trial (see :mod:`zoo.tuning.mirror`).
-        project_name: the search's folder name (default: the architecture's name).
-        overwrite: start afresh instead of resuming an existing search.
+        project_name: the search's folder name, used as given (default: the
+            architecture's name and the first 8 hex digits of the data's fingerprint,
+            such as ``mlp-1a2b3c4d``, so two datasets never share a folder).
+        overwrite: start afresh (the folder is emptied) instead of resuming the search
+            in it. Without it, the folder's search must have the same architecture,
+            algorithm, task, objective, space and data (fingerprint, input shape,
+            classes), as recorded in its ``zoo_search.json``; a folder with a search
+            but no record (an older zoo's) cannot be checked and is refused too.
         output: name or folder for the best model (default ``<project>_tuned``).
         save: save the best model with a card that records the search.
         seed: the search's random seed.
@@ -381,23 +391,23 @@ def tune(
         search (``KERASTUNER_TUNER_ID`` set), whose results the chief's folder holds.
 
     Raises:
-        ValueError / TypeError: for unknown names, bad spaces and settings, before
-            any trial runs.
+        ValueError / TypeError: for unknown names, bad spaces and settings, and for
+            an existing search in the folder that differs from this call (saying what
+            differs, there and here): before any trial runs.
 
     Example:
         >>> result = zoo.tune("mlp_tiny", "digits", max_trials=2, epochs=1, verbose=0,
         ...                   save=False, space={"units": [[16], [32]]}, overwrite=True)
         >>> list(result.trials["status"])
         ['COMPLETED', 'COMPLETED']
+        >>> result.directory.name == "mlp_tiny-" + zoo.data.load("digits").fingerprint[:8]
+        True
     """
     given = dict(locals())
     checks = _check_arguments(given)
     merged, entry = _search_space(name_or_builder, space, algorithm)
-    if project_name is None:
-        project_name = getattr(entry, "name", None) or getattr(
-            name_or_builder, "__name__", "custom"
-        )
-    v.check_str("project_name", project_name)
+    if project_name is not None:
+        projects.check_name(project_name)
     strat = distribute.strategy(strategy)
     if workers and not (isinstance(name_or_builder, str) and isinstance(data, (str, os.PathLike))):
         raise v.invalid(
@@ -409,10 +419,25 @@ def tune(
     data, task, objective, direction, input_range = _prepare(
         name_or_builder, entry, data, task, objective, direction, load_options, seed
     )
+    architecture = _architecture(name_or_builder, entry)
+    if project_name is None:  # workers get the chief's name, so they share its folder
+        base = getattr(entry, "name", None) or getattr(name_or_builder, "__name__", "custom")
+        project_name = projects.default_name(base, data)
     settled = {"task": task, "objective": objective, "direction": direction}
     settled.update(project_name=project_name, verbose=checks["verbose"])
+    root, mirror = _project_folder({**given, **settled})
+    found = projects.record(
+        architecture=architecture,
+        algorithm=algorithm,
+        task=task,
+        objective=objective,
+        direction=direction,
+        space=merged,
+        data=data,
+    )
+    projects.claim(root / project_name, found, overwrite=overwrite)  # before any trial
     hypermodel = _hypermodel(name_or_builder, entry, merged, data, epochs, task)
-    tuner, root = _open_tuner(hypermodel, strat, {**given, **settled})
+    tuner = _open_tuner(hypermodel, strat, root, mirror, {**given, **settled})
     role = os.environ.get("KERASTUNER_TUNER_ID")
     if role == "chief":  # a cluster's chief: serve the oracle until the workers are done
         supervised.serve(tuner)
@@ -520,29 +545,49 @@ def _prepare(name_or_builder, entry, data, task, objective, direction, load_opti
     return data, task, objective, _direction(objective, direction), input_range
 
 
-def _open_tuner(hypermodel, strat, settings: dict[str, Any]):
-    """Keras Tuner's tuner over the search folder (resumed unless ``overwrite``)."""
+def _architecture(name_or_builder: Any, entry: Any) -> str:
+    """A search's architecture, as recorded: the catalogue name or the builder's name."""
+    if entry is not None:
+        return entry.name
+    name = getattr(name_or_builder, "__qualname__", None) or type(name_or_builder).__name__
+    return f"builder {name}"
+
+
+def _project_folder(settings: dict[str, Any]) -> tuple[Path, Any]:
+    """The folder that holds the search folders (root) and the remote mirror, or None.
+
+    A remote directory's search is pulled into its local copy (cleared with
+    ``overwrite``), so its record can be checked before the tuner is built.
+    """
+    directory, project_name = settings["directory"], settings["project_name"]
+    if directory is None or not mirrors.is_remote(directory):
+        root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
+        return root, None
+    remote = os.fspath(directory).rstrip("/")
+    root = mirrors.local_folder(remote, saving.saved_models_dir() / TUNING_DIR / "mirrors")
+    mirror = mirrors.Mirror(f"{remote}/{project_name}", root / project_name)
+    if settings["overwrite"]:
+        mirror.clear()
+    else:
+        mirror.pull()
+    return root, mirror
+
+
+def _open_tuner(hypermodel, strat, root: Path, mirror: Any, settings: dict[str, Any]):
+    """Keras Tuner's tuner over the search folder, resuming whatever trials it holds.
+
+    :func:`zoo.tuning.project.claim` checked the folder first (and emptied it with
+    ``overwrite``).
+    """
     import keras_tuner
 
-    directory, project_name = settings["directory"], settings["project_name"]
     algorithm, epochs = settings["algorithm"], settings["epochs"]
-    mirror = None
-    if directory is not None and mirrors.is_remote(directory):
-        remote = os.fspath(directory).rstrip("/")
-        root = mirrors.local_folder(remote, saving.saved_models_dir() / TUNING_DIR / "mirrors")
-        mirror = mirrors.Mirror(f"{remote}/{project_name}", root / project_name)
-        if settings["overwrite"]:
-            mirror.clear()
-        else:
-            mirror.pull()
-    else:
-        root = Path(directory) if directory is not None else saving.saved_models_dir() / TUNING_DIR
     options: dict[str, Any] = {
         "hypermodel": hypermodel,
         "objective": keras_tuner.Objective(settings["objective"], direction=settings["direction"]),
         "directory": str(root),
-        "project_name": project_name,
-        "overwrite": settings["overwrite"],
+        "project_name": settings["project_name"],
+        "overwrite": False,  # claim emptied it: Keras Tuner's own would delete the record
         "seed": settings["seed"],
         "max_consecutive_failed_trials": settings["max_failures"],
     }
@@ -552,10 +597,10 @@ def _open_tuner(hypermodel, strat, settings: dict[str, Any]):
         options.update(max_epochs=epochs, factor=3)
     else:
         options["max_trials"] = settings["max_trials"]
-    tuner = _tuner_class(algorithm)(**options)  # overwrite=True empties the project folder
+    tuner = _tuner_class(algorithm)(**options)
     tuner.zoo_verbose, tuner.zoo_direction = settings["verbose"], settings["direction"]
     tuner.zoo_seed, tuner.zoo_mirror = settings["seed"], mirror
-    return tuner, root
+    return tuner
 
 
 def _result(tuner, data, merged, objective, direction, target, strat, card) -> TuneResult:

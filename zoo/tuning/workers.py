@@ -3,7 +3,8 @@
 ``run(tuner, spec, workers)`` serves the tuner's oracle (Keras Tuner's gRPC service,
 on 127.0.0.1) from a thread of the calling process and starts ``workers`` worker
 processes, each running ``zoo.tune`` with the same arguments (``python -m
-zoo.tuning.worker SPEC``) under Keras Tuner's environment variables
+zoo.tuning.worker SPEC``; the project name and directory the chief settled, so every
+process checks and uses the chief's folder) under Keras Tuner's environment variables
 (``KERASTUNER_TUNER_ID``, ``KERASTUNER_ORACLE_IP``, ``KERASTUNER_ORACLE_PORT``). The
 supervisor restarts a worker that dies under the same tuner id (the oracle hands it
 its unfinished trial again) and a worker that exits after its share of trials
@@ -11,7 +12,8 @@ its unfinished trial again) and a worker that exits after its share of trials
 Serving from the caller saves a process start (TensorFlow's import) and the reload of
 the finished search. On a cluster, set those three variables on each node (the chief
 with ``KERASTUNER_TUNER_ID=chief``) and run the same ``zoo tune`` command there
-instead (no ``--workers``): the chief then runs :func:`serve`.
+instead (no ``--workers``; the same data gives every node the same default project
+name, ``<architecture>-<data fingerprint>``): the chief then runs :func:`serve`.
 
 ``serve(tuner)`` is the chief: Keras Tuner's own oracle service, polled every half
 second rather than every 20 s, writing ``trials.csv`` as trials end.
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from zoo import _fs
 from zoo import _validation as v
 from zoo._compat.keras_tuner import oracle_service, save_oracle_after_last_trial
 from zoo._processes import free_ports, stop_processes, stream_output
@@ -47,8 +50,7 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
     workers = v.check_int("workers", workers, minimum=1)
     folder = Path(spec["directory"]) / spec["project_name"]
     folder.mkdir(parents=True, exist_ok=True)
-    spec_file = folder / "zoo_search.txt"
-    spec_file.write_text(repr(spec))
+    spec_file = _fs.write_text(folder / "zoo_workers.txt", repr(spec))
     tuner.tuner_id = "chief"  # as a cluster's chief: the workers are tuner0, tuner1, ...
     port = free_ports(1)[0]
     stop, ready, failure = threading.Event(), threading.Event(), []
