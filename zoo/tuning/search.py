@@ -416,7 +416,7 @@ def tune(
             "(each worker process builds and loads them itself)",
             workers,
         )
-    data, task, objective, direction, input_range = _prepare(
+    data, task, objective, direction, input_range, preprocessor = _prepare(
         name_or_builder, entry, data, task, objective, direction, load_options, seed
     )
     architecture = _architecture(name_or_builder, entry)
@@ -465,7 +465,8 @@ def tune(
         return None
     card = {"algorithm": algorithm, "task": task, "epochs": epochs, "seed": seed}
     target = (output if output is not None else f"{project_name}_tuned") if save else None
-    return _result(tuner, data, merged, objective, direction, target, strat, card)
+    fitted = engine.Fitting(None, data, preprocessor)
+    return _result(tuner, fitted, merged, objective, direction, target, strat, card)
 
 
 # What a worker process of a search receives (with the settled task and objective).
@@ -518,7 +519,10 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prepare(name_or_builder, entry, data, task, objective, direction, load_options, seed):
-    """Load the data; settle the task, the objective, its direction and the input range."""
+    """Load the data; settle the task, objective, direction, input range and preprocessing.
+
+    The preprocessing is what the best model is saved with, so that it takes raw input.
+    """
     keras.utils.set_random_seed(seed)
     corpus_task = tasks.data_task(task, name_or_builder)
     if isinstance(data, (str, os.PathLike)) and load_options:
@@ -529,6 +533,12 @@ def _prepare(name_or_builder, entry, data, task, objective, direction, load_opti
     task = tasks.resolve(task, name_or_builder, data)
     has_validation = data.validation is not None
     probe = _probe(entry, data, task)
+    # models that normalise 0-255 pixels themselves get them (a builder is not probed)
+    fitting = (
+        engine.prepare(probe, data)
+        if probe is not None
+        else engine.Fitting(None, data, data.preprocessor)
+    )
     keras.utils.set_random_seed(seed)  # the probe drew from the seed: trials start afresh
     if objective is None:
         objective = ("val_" if has_validation else "") + tasks.default_objective(task, probe)
@@ -542,7 +552,8 @@ def _prepare(name_or_builder, entry, data, task, objective, direction, load_opti
             hint="The objective is a metric the model reports for this task, with val_ for "
             "the validation split (a GAN's mmd only on validation data).",
         )
-    return data, task, objective, _direction(objective, direction), input_range
+    direction = _direction(objective, direction)
+    return fitting.data, task, objective, direction, input_range, fitting.preprocessor
 
 
 def _architecture(name_or_builder: Any, entry: Any) -> str:
@@ -603,8 +614,13 @@ def _open_tuner(hypermodel, strat, root: Path, mirror: Any, settings: dict[str, 
     return tuner
 
 
-def _result(tuner, data, merged, objective, direction, target, strat, card) -> TuneResult:
-    """The search's table and best model, scored, and saved with a card at `target`."""
+def _result(tuner, fitted, merged, objective, direction, target, strat, card) -> TuneResult:
+    """The search's table and best model, scored, and saved with a card at `target`.
+
+    The best model is returned and saved with the data's preprocessing in front
+    (``fitted.preprocessor``), so it takes raw input like every model zoo trains.
+    """
+    data = fitted.data
     trials = write_trials(tuner)
     if tuner.zoo_mirror is not None:
         tuner.zoo_mirror.push()
@@ -613,8 +629,9 @@ def _result(tuner, data, merged, objective, direction, target, strat, card) -> T
         errors = "; ".join(str(x) for x in trials["error"].dropna().unique()[:3])
         raise RuntimeError(f"Every trial of the search failed: {errors}")
     best_hp = tuner.get_best_hyperparameters(1)[0]
-    model = best_model(tuner)
-    metrics = engine.evaluate(model, data, task=card["task"]).metrics
+    network = best_model(tuner)
+    metrics = engine.evaluate(network, data, task=card["task"]).metrics
+    model = dataclasses.replace(fitted, network=network).deployable(card["task"])
     result = TuneResult(
         trials=trials,
         best_hyperparameters=spaces.decode(merged, best_hp.values),
