@@ -115,7 +115,29 @@ def test_gans_and_diffusion_get_images_in_minus_one_to_one():
 
 def test_zoo_train_feeds_a_gan_minus_one_to_one(digits):
     result = zoo.train("dcgan_tiny", digits, epochs=5, save=False, verbose=0)
-    samples = result.model.generate(64, labels=np.arange(64) % 10, seed=0)
+    samples = result.model.generate(64, seed=0)
     # Most of a digit is background: 0 in [0, 1], -1 once mapped. Trained on [0, 1]
     # (as before zoo mapped them) the samples' mean was positive.
     assert samples.mean() < -0.1 and samples.min() < -0.5
+
+
+def test_an_unconditional_gan_is_fed_images_alone_and_a_conditional_one_class_ids():
+    import tensorflow as tf
+
+    images = np.linspace(0, 1, 4 * 8 * 8).reshape(4, 8, 8, 1).astype("float32")
+    labelled = tf.data.Dataset.from_tensor_slices((images, np.arange(4))).batch(2)
+    fed = tasks.feed(labelled, "generative", model=zoo.build("dcgan_tiny", num_classes=10))
+    assert not isinstance(fed.element_spec, tuple)  # the images alone, in [-1, 1]
+    np.testing.assert_allclose(np.concatenate(list(fed)), images * 2 - 1, atol=1e-6)
+    conditional = zoo.build("cdcgan_tiny")
+    x, y = next(iter(tasks.feed(labelled, "generative", model=conditional)))
+    np.testing.assert_array_equal(y, [0, 1])
+    np.testing.assert_allclose(x, images[:2] * 2 - 1, atol=1e-6)
+    targets = tf.data.Dataset.from_tensor_slices((images, np.zeros(4, "float32"))).batch(2)
+    with pytest.raises(ArgumentValueError, match=r"class ids.*conditional GAN.*float32 targets"):
+        tasks.feed(targets, "generative", model=conditional)
+    with pytest.raises(ArgumentValueError, match="no labels"):
+        tasks.feed(labelled.map(lambda x, y: x), "generative", model=conditional)
+    # Models that do not say (diffusion, a user's own) keep their pairs.
+    kept = tasks.feed(labelled, "generative", model=zoo.build("diffusion_tiny"))
+    assert isinstance(kept.element_spec, tuple)

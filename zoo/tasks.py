@@ -80,28 +80,62 @@ def data_task(task: str | None, model_or_name: Any) -> str | None:
     return "language_modeling" if task == "language_modeling" else None
 
 
-def feed(dataset: Any, task: str, input_range: Any = None) -> Any:
+def feed(dataset: Any, task: str, input_range: Any = None, *, model: Any = None) -> Any:
     """A split's ``(x, y)`` pipeline as the task trains on it.
 
     An autoencoder gets ``(x, x)``. A model whose ``input_range`` attribute is
-    ``(-1, 1)`` (GANs, diffusion; pass it as `input_range`) gets images in [-1, 1]:
-    zoo.data's images are in [0, 1] and are mapped there; images already with negative
-    values are left as they are; values above 1 (0-255 pixels) fail with what to pass
-    instead.
+    ``(-1, 1)`` (GANs, diffusion; pass it as `input_range`, or pass the `model`) gets
+    images in [-1, 1]: zoo.data's images are in [0, 1] and are mapped there; images
+    already with negative values are left as they are; values above 1 (0-255 pixels)
+    fail with what to pass instead.
+
+    Given the `model`, a generative model whose ``uses_labels`` attribute is False (an
+    unconditional GAN) gets the images alone, whatever labels the data has; one whose
+    ``uses_labels`` is True (a conditional GAN) gets ``(images, labels)`` and fails
+    here, before training, on data without integer class ids.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> pairs = tf.data.Dataset.from_tensor_slices((np.ones((4, 8, 8, 1)), np.arange(4)))
+        >>> images = feed(pairs.batch(2), "generative", model=zoo.build("dcgan_tiny"))
+        >>> images.element_spec.shape.as_list(), float(next(iter(images)).numpy().max())
+        ([None, 8, 8, 1], 1.0)
     """
     if dataset is None:
         return dataset
     if task == "autoencoder":
         return dataset.map(lambda x, y: (x, x))
+    if model is not None and input_range is None:
+        input_range = getattr(model, "input_range", None)
+    uses_labels = getattr(model, "uses_labels", None) if task == "generative" else None
+    if uses_labels is True:
+        _check_class_ids(dataset)
+    elif uses_labels is False and isinstance(dataset.element_spec, tuple):
+        dataset = dataset.map(lambda x, *rest: x)
     if input_range is not None and tuple(input_range) == (-1.0, 1.0):
-        return _to_symmetric_range(dataset)
+        dataset = _to_symmetric_range(dataset)
     return dataset
+
+
+def _check_class_ids(dataset: Any) -> None:
+    spec = dataset.element_spec
+    labels = spec[1] if isinstance(spec, tuple) and len(spec) > 1 else None
+    dtype = None if labels is None else keras.backend.standardize_dtype(labels.dtype)
+    if dtype is None or "int" not in dtype:
+        raise v.invalid(
+            "data",
+            "labelled data (integer class ids) for a conditional GAN, such as a "
+            "classification dataset; train an unconditional GAN (without "
+            "conditional=True) on unlabelled images",
+            "no labels" if dtype is None else f"{dtype} targets",
+        )
 
 
 def _to_symmetric_range(dataset: Any) -> Any:
     import numpy as np
 
-    x = np.asarray(next(iter(dataset))[0])
+    pairs = isinstance(dataset.element_spec, tuple)
+    x = np.asarray(next(iter(dataset))[0] if pairs else next(iter(dataset)))
     low, high = float(x.min()), float(x.max())
     if high > 1.0 + 1e-6:
         raise v.invalid(
@@ -112,7 +146,9 @@ def _to_symmetric_range(dataset: Any) -> Any:
         )
     if low < 0.0:
         return dataset
-    return dataset.map(lambda x, y: (x * 2.0 - 1.0, y))
+    if not pairs:
+        return dataset.map(lambda x: x * 2.0 - 1.0)
+    return dataset.map(lambda x, *rest: (x * 2.0 - 1.0, *rest))
 
 
 def outputs_logits(model: keras.Model) -> bool:

@@ -52,7 +52,8 @@ def test_training_is_stable_on_small_data(digits, tmp_path):
 
 def test_conditional_gan_takes_labels(digits, tmp_path):
     images, labels = digits
-    gan = zoo.build("dcgan_tiny", num_classes=10)
+    gan = zoo.build("dcgan_tiny", num_classes=10, conditional=True)
+    assert gan.conditional and gan.num_classes == 10
     gan.compile()
     history = gan.fit(images[:256], labels[:256], batch_size=64, epochs=1, verbose=0).history
     assert np.isfinite(history["d_loss"]).all()
@@ -60,10 +61,48 @@ def test_conditional_gan_takes_labels(digits, tmp_path):
     assert samples.shape == (3, 8, 8, 1)
     gan.save(tmp_path / "cgan.keras")
     loaded = keras.saving.load_model(tmp_path / "cgan.keras")
+    assert loaded.conditional
     np.testing.assert_allclose(loaded.generate(3, seed=0, labels=[1, 2, 3]), samples, atol=1e-6)
     for bad in (None, [1, 2], [0, 1, 10]):
         with pytest.raises(ArgumentValueError, match="labels"):
             gan.generate(3, seed=0, labels=bad)
+
+
+def test_a_gan_is_conditional_only_when_asked(digits):
+    images, labels = digits
+    # num_classes alone (as zoo.train passes labelled data's) does not make it conditional.
+    gan = zoo.build("dcgan_tiny", num_classes=10)
+    assert not gan.conditional and gan.num_classes is None
+    assert gan.get_config()["num_classes"] is None
+    assert len(gan.generator.inputs) == 1 and len(gan.discriminator.inputs) == 1
+    gan.compile()
+    gan.fit(images[:128], labels[:128], batch_size=64, epochs=1, verbose=0)  # labels ignored
+    assert gan.generate(2, seed=0).shape == (2, 8, 8, 1)
+    with pytest.raises(ArgumentValueError, match=r"None for an unconditional GAN.*cdcgan_tiny"):
+        gan.generate(2, seed=0, labels=[1, 2])
+    for name in ("cdcgan_tiny", "dcgan_mnist"):  # the conditional presets
+        assert zoo.build(name).conditional
+    assert zoo.build("cdcgan_tiny", num_classes=3).num_classes == 3
+
+
+def test_a_conditional_gan_needs_class_ids_before_training(digits):
+    import tensorflow as tf
+
+    images, labels = digits
+    gan = zoo.build("cdcgan_tiny")
+    gan.compile()
+    before = [w.copy() for w in gan.get_weights()]
+    for data in (
+        (images[:64],),
+        (images[:64], labels[:64].astype("float32")),
+        (tf.data.Dataset.from_tensor_slices(images[:64]).batch(32),),
+    ):
+        with pytest.raises(ArgumentValueError, match=r"integer class ids.*conditional GAN"):
+            gan.fit(*data, epochs=1, verbose=0)
+    with pytest.raises(ArgumentValueError, match="no labels"):
+        gan.fit(images[:64], labels[:64], validation_data=(images[:8], None), verbose=0)
+    for old, new in zip(before, gan.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)  # nothing trained
 
 
 def test_gan_bad_arguments():
@@ -74,15 +113,33 @@ def test_gan_bad_arguments():
             ({"input_shape": (8, 16, 1)}, "value", "square"),
             ({"latent_dim": 0}, "value", "latent_dim"),
             ({"filters": 0}, "value", "filters"),
-            ({"num_classes": 1}, "value", "num_classes"),
+            ({"num_classes": 1, "conditional": True}, "value", "num_classes"),
+            ({"conditional": True}, "value", "number of classes (2 or more)"),
+            ({"conditional": "yes"}, "type", "conditional"),
         ],
     )
     with pytest.raises(ArgumentValueError, match="n"):
         zoo.build("dcgan_tiny").generate(0)
 
 
-def test_zoo_train_fits_a_gan_through_its_own_losses(tmp_path):
-    # Labelled data gives a class-conditional GAN (num_classes=None for an unconditional one).
-    result = zoo.train("dcgan_tiny", "digits", task="generative", epochs=1, output=tmp_path / "g")
-    assert {"d_loss", "g_loss"} <= set(result.metrics) and result.model.num_classes == 10
-    assert zoo.load(result.path).generate(2, seed=0, labels=[3, 4]).shape == (2, 8, 8, 1)
+def test_zoo_train_on_labelled_data_gives_an_unconditional_gan(tmp_path):
+    result = zoo.train("dcgan_tiny", "digits", epochs=1, output=tmp_path / "g", verbose=0)
+    assert result.model.num_classes is None and not result.model.conditional
+    assert {"d_loss", "g_loss", "mmd"} <= set(result.metrics)
+    samples = result.model.generate(4, seed=0)
+    assert samples.shape == (4, 8, 8, 1)
+    np.testing.assert_allclose(zoo.load(result.path).generate(4, seed=0), samples, atol=1e-6)
+
+
+def test_zoo_train_fits_a_conditional_gan_when_asked():
+    for name, options in (("cdcgan_tiny", {}), ("dcgan_tiny", {"conditional": True})):
+        result = zoo.train(name, "digits", epochs=1, save=False, verbose=0, **options)
+        assert result.model.conditional and result.model.num_classes == 10
+        assert result.model.generate(2, seed=0, labels=[3, 4]).shape == (2, 8, 8, 1)
+
+
+def test_zoo_train_stops_a_conditional_gan_on_unlabelled_data():
+    images = load_digits().images[..., None].astype("float32") / 16.0
+    unlabelled = zoo.data.load(images, np.zeros(len(images), "float32"), task="regression")
+    with pytest.raises(ArgumentValueError, match=r"class ids.*conditional GAN.*float32 targets"):
+        zoo.train("cdcgan_tiny", unlabelled, epochs=1, save=False, verbose=0)

@@ -113,8 +113,10 @@ def test_zoo_train_fits_a_gpt_on_a_text_file_and_scores_perplexity(tmp_path):
 def test_gpt_generate_checks_its_arguments():
     model = zoo.build("gpt_tiny")
     for bad in ([], [[1, 2], [3]], [1, 64], [-1], [0.5]):
-        with pytest.raises(ArgumentValueError, match="prompt_ids"):
+        with pytest.raises(ArgumentValueError, match="prompt"):
             model.generate(bad)
+    with pytest.raises(ArgumentValueError, match=r"without a vocabulary.*zoo\.train.*text corpus"):
+        model.generate("Beautiful")
     with pytest.raises(ArgumentValueError, match="temperature"):
         model.generate([1], temperature=-1.0)
     with pytest.raises(ArgumentValueError, match="top_k"):
@@ -147,5 +149,73 @@ def test_transformer_bad_arguments():
             ({"num_heads": 3}, "value", "num_heads must divide width"),
             ({"max_length": 0}, "value", "max_length"),
             ({"dropout": 1.5}, "value", "dropout"),
+            ({"vocabulary": ["", "[UNK]", "a"], "tokenizer": "word"}, "value", "vocab_size=64"),
+            ({"vocabulary": ["a", "b"], "vocab_size": 2, "tokenizer": "word"}, "value", "[UNK]"),
+            ({"vocabulary": ["", "[UNK]", "a", "a"], "vocab_size": 4}, "value", "distinct"),
+            ({"vocabulary": ["", "[UNK]", "a"], "vocab_size": 3}, "value", "tokenizer"),
+            (
+                {"vocabulary": ["", "[UNK]", "a"], "vocab_size": 3, "tokenizer": "bpe"},
+                "value",
+                "'character', 'word'",
+            ),
+            ({"tokenizer": "word"}, "value", "None without a vocabulary"),
+            ({"vocabulary": "abc", "tokenizer": "character"}, "type", "list of token strings"),
         ],
     )
+
+
+ZEN_SCRIPT = """
+import sys, zoo
+print(repr(zoo.load(sys.argv[1]).generate("Beautiful", max_new_tokens=5, seed=0)))
+"""
+
+
+def test_a_gpt_trained_on_a_corpus_keeps_its_tokenizer_and_generates_text(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    result = zoo.train("gpt_tiny", "zen", epochs=1, save=False, verbose=0)
+    model = result.model
+    assert model.tokenizer == "character" and len(model.vocabulary) == model.vocab_size
+    text = model.generate("Beautiful", max_new_tokens=5, seed=0)
+    assert isinstance(text, str) and text.startswith("Beautiful")
+    assert len(text) - len("Beautiful") <= 5 * len("[UNK]")
+    assert model.generate("Beautiful", max_new_tokens=5, seed=0) == text  # seeded
+    ids = model.token_encoder().transform("Beautiful")
+    out = model.generate(ids, max_new_tokens=5, seed=0)  # ids in, ids out, as before
+    assert out.dtype == np.int32 and model.token_encoder().decode(out) == text
+    # Symbols outside the vocabulary are [UNK] to the model; the prompt comes back as given.
+    assert model.generate("Beautiful \u00e9", max_new_tokens=2, seed=0).startswith(
+        "Beautiful \u00e9"
+    )
+    # A .keras round trip (safe mode) keeps the vocabulary and the tokenizer.
+    model.save(tmp_path / "gpt.keras")
+    loaded = keras.saving.load_model(tmp_path / "gpt.keras", safe_mode=True)
+    assert loaded.get_config() == model.get_config()
+    assert loaded.generate("Beautiful", max_new_tokens=5, seed=0) == text
+    # So does zoo.save / zoo.load, in a fresh process.
+    path = zoo.save(model, tmp_path / "zen_gpt")
+    process = subprocess.run(
+        [sys.executable, "-c", ZEN_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert process.stdout.strip().splitlines()[-1] == repr(text)
+
+
+def test_a_word_level_gpt_joins_the_new_words_with_spaces():
+    words = ["", "[UNK]", "the", "zoo", "opens", "at", "nine."]
+    model = zoo.build(
+        "gpt_tiny", vocab_size=len(words), vocabulary=words, tokenizer="word", max_length=8
+    )
+    text = model.generate("the zoo", max_new_tokens=3, temperature=0)
+    assert text.startswith("the zoo ") and len(text.split()) <= 5
+    new = text[len("the zoo ") :].split()
+    assert all(word in words for word in new)
+    assert model.generate("the zoo ", max_new_tokens=3, temperature=0) == "the zoo " + " ".join(new)
+    with pytest.raises(ArgumentValueError, match="at least one word token"):
+        model.generate("   ")

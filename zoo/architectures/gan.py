@@ -10,12 +10,17 @@ follows the PyTorch DCGAN tutorial (latent 100, 64 base filters): 3,576,704 gene
 and 2,765,568 discriminator parameters.
 
 A GAN is a ``keras.Model`` holding ``generator`` and ``discriminator`` sub-models,
-trained with ``fit(images)`` (or ``fit(images, labels)`` when conditional) by a
-``train_step`` with one optimizer per network; ``generate(n, seed)`` samples images
-in [-1, 1]. On held-out images it also reports ``mmd``, the kernel maximum mean
-discrepancy (Gretton et al., JMLR 2012) between real and generated images in pixel
-space: lower is closer, which makes ``val_mmd`` the default objective of ``zoo.tune``
-(a cheap, offline proxy; it does not replace FID on a pretrained network).
+trained with ``fit(images)`` by a ``train_step`` with one optimizer per network;
+``generate(n, seed)`` samples images in [-1, 1]. A GAN is class-conditional only when
+asked: ``conditional=True`` (with ``num_classes``, which ``zoo.train`` takes from
+labelled data) or a conditional preset (``cdcgan_tiny``, ``dcgan_mnist``); it then
+trains with ``fit(images, labels)`` and generates with ``generate(n, labels=...)``.
+An unconditional GAN ignores the labels of labelled data.
+
+On held-out images a GAN also reports ``mmd``, the kernel maximum mean discrepancy
+(Gretton et al., JMLR 2012) between real and generated images in pixel space: lower is
+closer, which makes ``val_mmd`` the default objective of ``zoo.tune`` (a cheap,
+offline proxy; it does not replace FID on a pretrained network).
 """
 
 from __future__ import annotations
@@ -157,10 +162,12 @@ class GAN(keras.Model):
     """A DCGAN: generator and discriminator trained against each other.
 
     ``compile()`` defaults to the DCGAN paper's Adam(2e-4, beta_1=0.5) for each
-    network; ``fit(images)`` takes images scaled to [-1, 1] (``fit(images, labels)``
-    when conditional) and reports ``d_loss`` and ``g_loss`` (the non-saturating
-    generator loss); ``evaluate`` adds ``mmd`` (see :func:`kernel_mmd`). Build it
-    with ``zoo.build("dcgan", ...)``.
+    network; ``fit(images)`` takes images scaled to [-1, 1] and reports ``d_loss`` and
+    ``g_loss`` (the non-saturating generator loss); ``evaluate`` adds ``mmd`` (see
+    :func:`kernel_mmd`). With `num_classes` it is class-conditional: it trains with
+    ``fit(images, labels)`` (class ids) and generates with ``generate(n, labels=...)``;
+    without, labels given to ``fit`` are ignored. Build it with ``zoo.build("dcgan",
+    ...)`` (``conditional=True`` for a conditional one).
     """
 
     #: The pixel range it trains on and generates (zoo.train maps [0, 1] images here).
@@ -190,6 +197,16 @@ class GAN(keras.Model):
         self.mmd_tracker = keras.metrics.Mean(name="mmd")
         self.seed_generator = keras.random.SeedGenerator(0)
         self.built = True  # both networks are built functional models
+
+    @property
+    def conditional(self) -> bool:
+        """Whether labels condition both networks (it was built with `num_classes`)."""
+        return self.num_classes is not None
+
+    @property
+    def uses_labels(self) -> bool:
+        """Whether training feeds it (images, labels) pairs; else images alone."""
+        return self.conditional
 
     def call(self, inputs, training=None):
         """Noise (and labels when conditional) -> images."""
@@ -237,12 +254,36 @@ class GAN(keras.Model):
     def _conditioned(self, network, x, labels, training):
         return network([x, labels] if self.num_classes else x, training=training)
 
+    def _check_labels(self, dtype: str | None) -> None:
+        """A conditional GAN's labels must be class ids (`dtype` None: there are none)."""
+        if not self.conditional or dtype == _UNKNOWN or (dtype is not None and "int" in dtype):
+            return
+        raise v.invalid(
+            "data",
+            f"images with integer class ids in [0, {self.num_classes}) for a conditional "
+            "GAN: fit(images, labels), or labelled data for zoo.train (an unconditional "
+            "GAN, built without conditional=True, trains on images alone)",
+            "no labels" if dtype is None else f"{dtype} targets",
+        )
+
+    def fit(self, x=None, y=None, *args: Any, **kwargs: Any):
+        """Keras's ``fit``; a conditional GAN checks first that it is given class ids."""
+        self._check_labels(_label_dtype(x, y))
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (tuple, list)):
+            self._check_labels(_label_dtype(*validation[:2]))
+        elif validation is not None:
+            self._check_labels(_label_dtype(validation, None))
+        return super().fit(x, y, *args, **kwargs)
+
     def train_step(self, data):
         import tensorflow as tf  # a GAN step updates two networks; written for the TF backend
 
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.num_classes and labels is None:
-            raise ValueError("A conditional GAN trains on (images, labels) pairs.")
+        if self.conditional:
+            self._check_labels(
+                None if labels is None else keras.backend.standardize_dtype(labels.dtype)
+            )
         batch = ops.shape(images)[0]
         noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -273,6 +314,10 @@ class GAN(keras.Model):
     def test_step(self, data):
         """Both losses and the MMD on held-out images, without updating either network."""
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.conditional:
+            self._check_labels(
+                None if labels is None else keras.backend.standardize_dtype(labels.dtype)
+            )
         noise = keras.random.normal(
             (ops.shape(images)[0], self.latent_dim), seed=self.seed_generator
         )
@@ -289,9 +334,27 @@ class GAN(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
     def generate(self, n: int, seed: int | None = None, labels: Any = None) -> np.ndarray:
-        """Sample `n` images in [-1, 1] (seeded); `labels` (n class ids) if conditional."""
+        """Sample `n` images in [-1, 1] (seeded); `labels` (n class ids) if conditional.
+
+        Raises:
+            ValueError: `n` below 1; labels missing or outside ``[0, num_classes)`` for
+                a conditional GAN; labels given to an unconditional one.
+
+        Example:
+            >>> zoo.build("dcgan_tiny").generate(4, seed=0).shape
+            (4, 8, 8, 1)
+            >>> zoo.build("cdcgan_tiny").generate(2, seed=0, labels=[3, 7]).shape
+            (2, 8, 8, 1)
+        """
         n = v.check_int("n", n, minimum=1)
         seed = v.check_int("seed", seed, minimum=0, allow_none=True)
+        if labels is not None and not self.conditional:
+            raise v.invalid(
+                "labels",
+                "None for an unconditional GAN (build it with conditional=True, or a "
+                "conditional preset such as 'cdcgan_tiny', to generate chosen classes)",
+                labels,
+            )
         noise = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         if self.num_classes:
             if labels is None:
@@ -303,10 +366,38 @@ class GAN(keras.Model):
         return self.generator.predict(noise, verbose=0)
 
 
+_UNKNOWN = "unknown"
+
+
+def _label_dtype(x: Any, y: Any) -> str | None:
+    """The dtype of the labels ``fit(x, y)`` would train on; None when it has none.
+
+    Labels are `y`, or the second item of a ``tf.data.Dataset``'s elements. For other
+    inputs (a generator, a PyDataset) they cannot be told before training:
+    ``"unknown"`` (``train_step`` checks them then).
+    """
+    if y is not None:
+        dtype = getattr(y, "dtype", None)
+        return keras.backend.standardize_dtype(dtype if dtype is not None else np.asarray(y).dtype)
+    spec = getattr(x, "element_spec", None)
+    if spec is not None:
+        if isinstance(spec, (tuple, list)) and len(spec) >= 2 and spec[1] is not None:
+            return keras.backend.standardize_dtype(spec[1].dtype)
+        return None
+    if x is None or hasattr(x, "shape") or isinstance(x, (list, tuple, dict)):  # arrays alone
+        return None
+    return _UNKNOWN
+
+
+_TINY = {"input_shape": (8, 8, 1), "latent_dim": 16, "filters": 8}
+
 PRESETS = {
     "dcgan_tiny": Preset(
-        "A small DCGAN for tests (8x8 grey images, latent 16, 8 base filters).",
-        {"input_shape": (8, 8, 1), "latent_dim": 16, "filters": 8},
+        "A small DCGAN for tests (8x8 grey images, latent 16, 8 base filters).", dict(_TINY)
+    ),
+    "cdcgan_tiny": Preset(
+        "A small class-conditional DCGAN for tests (as dcgan_tiny, 10 classes).",
+        {**_TINY, "num_classes": 10, "conditional": True},
     ),
     "dcgan_64": Preset(
         "DCGAN (Radford et al.) as the PyTorch tutorial: 64x64x3, latent 100, 64 filters.",
@@ -314,7 +405,13 @@ PRESETS = {
     ),
     "dcgan_mnist": Preset(
         "A class-conditional DCGAN for 32x32 grey digits (10 classes).",
-        {"input_shape": (32, 32, 1), "latent_dim": 64, "filters": 32, "num_classes": 10},
+        {
+            "input_shape": (32, 32, 1),
+            "latent_dim": 64,
+            "filters": 32,
+            "num_classes": 10,
+            "conditional": True,
+        },
     ),
 }
 
@@ -334,28 +431,37 @@ def dcgan(
     latent_dim: int = 100,
     filters: int = 64,
     num_classes: int | None = None,
+    conditional: bool = False,
     name: str = "dcgan",
 ) -> GAN:
-    """Build a DCGAN (class-conditional with `num_classes`).
+    """Build a DCGAN, class-conditional with ``conditional=True``.
 
     Args:
         input_shape: (side, side, channels); the side must be 4 times a power of 2.
         latent_dim: size of the noise vector.
         filters: the discriminator's first width and the generator's last (doubling
             per layer as in the paper).
-        num_classes: None for an unconditional GAN; else labels condition both nets.
+        num_classes: the classes a conditional GAN is conditioned on; ignored unless
+            `conditional` (``zoo.train`` passes labelled data's classes to every
+            builder, and they do not make a GAN conditional).
+        conditional: labels condition both networks (Mirza and Osindero): it then
+            trains on ``(images, labels)`` and ``generate`` takes ``labels``.
         name: model name.
 
     Returns:
         An uncompiled :class:`GAN`.
 
     Raises:
-        ValueError: a latent size or filters below 1, a non-square image or a side the
-            generator cannot produce. TypeError: wrong types.
+        ValueError: a latent size or filters below 1, a non-square image, a side the
+            generator cannot produce, or ``conditional=True`` without `num_classes`.
+            TypeError: wrong types.
 
     Example:
-        >>> gan = zoo.build("dcgan_tiny")
-        >>> gan.compile(); gan.fit(images, epochs=5); gan.generate(16, seed=0)
+        >>> gan = zoo.build("dcgan_tiny", num_classes=10)  # not conditional
+        >>> gan.conditional, gan.generate(16, seed=0).shape
+        (False, (16, 8, 8, 1))
+        >>> zoo.build("dcgan_tiny", num_classes=10, conditional=True).num_classes
+        10
     """
     shape = v.check_shape("input_shape", input_shape, ndim=3)
     if shape[0] != shape[1]:
@@ -364,5 +470,12 @@ def dcgan(
     latent_dim = v.check_int("latent_dim", latent_dim, minimum=1)
     filters = v.check_int("filters", filters, minimum=1)
     num_classes = v.check_int("num_classes", num_classes, minimum=2, allow_none=True)
+    if v.check_bool("conditional", conditional) and num_classes is None:
+        raise v.invalid(
+            "num_classes",
+            "the number of classes (2 or more) to condition on with conditional=True "
+            "(zoo.train takes it from labelled data)",
+            num_classes,
+        )
     v.check_name("name", name)
-    return GAN(shape, latent_dim, filters, num_classes, name=name)
+    return GAN(shape, latent_dim, filters, num_classes if conditional else None, name=name)

@@ -9,10 +9,14 @@ blocks, tied input and output embeddings). ``transformer_imdb`` is the Keras exa
 (86,567,656 parameters with a 1000-class head, as in Google's and timm's code);
 ``gpt2_small`` is GPT-2 small (124,439,808 parameters, as Hugging Face's ``gpt2``).
 The blocks live in :mod:`zoo.layers.transformer`.
+
+A GPT trained by ``zoo.train`` on a text corpus keeps the corpus's vocabulary and
+tokenizer (``zoo.data.corpus``) in its config, so ``generate`` takes and returns text.
 """
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import keras
@@ -381,8 +385,10 @@ class GPT(_common.CompiledOnLoad, keras.Model):
     final LayerNorm, the token matrix again as the output projection) with language
     modelling defaults: ``compile()`` uses AdamW and from-logits cross-entropy, and
     ``fit(x)`` on token sequences alone trains each position to predict the next
-    (pass ``(x, y)`` to give the targets yourself). Build it with ``zoo.build("gpt",
-    ...)``; the arguments are those of :func:`gpt`.
+    (pass ``(x, y)`` to give the targets yourself). Given the `vocabulary` and
+    `tokenizer` of its corpus (``zoo.train`` passes them), it keeps them in its config
+    and ``generate`` takes and returns text. Build it with ``zoo.build("gpt", ...)``;
+    the arguments are those of :func:`gpt`.
     """
 
     def __init__(
@@ -398,6 +404,8 @@ class GPT(_common.CompiledOnLoad, keras.Model):
         activation: Any = "gelu",
         epsilon: float = 1e-5,
         name: str = "gpt",
+        vocabulary: list[str] | None = None,
+        tokenizer: str | None = None,
         **kwargs: Any,
     ) -> None:
         dtype = kwargs.pop("dtype", None)
@@ -431,7 +439,8 @@ class GPT(_common.CompiledOnLoad, keras.Model):
         super().__init__(inputs, logits, name=name, **kwargs)
         self.vocab_size = vocab_size
         self.max_length = max_length
-        self._gpt_config = {
+        self._token_encoder = None  # made from the vocabulary on first use
+        config = {
             "vocab_size": vocab_size,
             "max_length": max_length,
             "width": width,
@@ -444,6 +453,9 @@ class GPT(_common.CompiledOnLoad, keras.Model):
             "epsilon": epsilon,
             "dtype": dtype,
         }
+        if vocabulary is not None:  # configs without them stay as they were
+            config.update(vocabulary=list(vocabulary), tokenizer=tokenizer)
+        self._gpt_config = config
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, **self._gpt_config}
@@ -475,44 +487,87 @@ class GPT(_common.CompiledOnLoad, keras.Model):
         y, y_pred = self._next_token_targets(x, y, y_pred)
         return super().compute_metrics(x, y, y_pred, sample_weight)
 
+    @property
+    def vocabulary(self) -> list[str] | None:
+        """The corpus's tokens (index = token id), or None."""
+        vocabulary = self._gpt_config.get("vocabulary")
+        return None if vocabulary is None else list(vocabulary)
+
+    @property
+    def tokenizer(self) -> str | None:
+        """``"character"`` or ``"word"``: how text becomes tokens; None without a vocabulary."""
+        return self._gpt_config.get("tokenizer")
+
+    def token_encoder(self) -> Any:
+        """Its corpus's ``zoo.data.corpus.TokenEncoder`` (None without a vocabulary).
+
+        Example:
+            >>> model = zoo.build("gpt_tiny", vocab_size=4, vocabulary=["", "[UNK]", "a", "b"],
+            ...                   tokenizer="character")
+            >>> model.token_encoder().decode([2, 3, 1])
+            'ab[UNK]'
+        """
+        if self.vocabulary is None:
+            return None
+        if self._token_encoder is None:
+            from zoo.data.corpus import TokenEncoder
+
+            encoder = TokenEncoder.from_vocabulary(self.vocabulary, self.tokenizer)
+            object.__setattr__(self, "_token_encoder", encoder)  # not tracked by Keras
+        return self._token_encoder
+
     def generate(
         self,
-        prompt_ids: Any,
+        prompt: Any,
         max_new_tokens: int = 32,
         temperature: float = 1.0,
         top_k: int | None = None,
         seed: int | None = None,
-    ) -> np.ndarray:
-        """Continue token sequences one sampled token at a time.
+    ) -> Any:
+        """Continue a text, or token sequences, one sampled token at a time.
 
         Args:
-            prompt_ids: token ids, one sequence (1-D) or a batch of equal length (2-D).
+            prompt: text (a string, tokenised as the model's corpus was: symbols
+                outside its vocabulary become ``[UNK]``), or token ids: one sequence
+                (1-D) or a batch of equal length (2-D).
             max_new_tokens: tokens to add.
             temperature: softmax temperature; 0 picks the most likely token (greedy).
             top_k: sample only among the k most likely tokens (None: all).
             seed: makes sampling reproducible.
 
         Returns:
-            The prompts followed by the new tokens, as int32 numpy, 1-D for a 1-D prompt.
+            For text, the prompt followed by the new tokens' text (a string). For ids,
+            the prompts followed by the new tokens, as int32 numpy, 1-D for a 1-D prompt.
 
         Raises:
-            ValueError: an empty prompt, ids outside the vocabulary, a negative
-                temperature, or top_k outside [1, vocab_size].
+            ValueError: an empty prompt, ids outside the vocabulary, text for a model
+                without a vocabulary, a negative temperature, or top_k outside
+                [1, vocab_size].
 
         Example:
             >>> model = zoo.build("gpt_tiny")
             >>> model.generate([1, 2, 3], max_new_tokens=5, temperature=0).shape
             (8,)
+            >>> symbols = ["", "[UNK]", *"abcdefghijklmnopqrstuvwxyz .,"]
+            >>> model = zoo.build("gpt_tiny", vocab_size=len(symbols), vocabulary=symbols,
+            ...                   tokenizer="character")
+            >>> text = model.generate("a zoo", max_new_tokens=5, seed=0)
+            >>> text.startswith("a zoo"), len(text) <= len("a zoo") + 5 * len("[UNK]")
+            (True, True)
         """
+        if isinstance(prompt, str):
+            return self._generate_text(prompt, max_new_tokens, temperature, top_k, seed)
         try:
-            ids = np.asarray(prompt_ids)
+            ids = np.asarray(prompt)
         except ValueError:  # ragged
-            raise v.invalid("prompt_ids", "sequences of equal length", prompt_ids) from None
+            raise v.invalid("prompt", "sequences of equal length", prompt) from None
         if ids.ndim not in (1, 2) or ids.shape[-1] == 0 or ids.dtype.kind not in "iu":
-            raise v.invalid("prompt_ids", "a non-empty 1-D or 2-D array of token ids", prompt_ids)
+            raise v.invalid(
+                "prompt", "a string, or a non-empty 1-D or 2-D array of token ids", prompt
+            )
         if ids.min() < 0 or ids.max() >= self.vocab_size:
             raise v.invalid(
-                "prompt_ids", f"token ids in [0, {self.vocab_size})", f"{ids.min()}..{ids.max()}"
+                "prompt", f"token ids in [0, {self.vocab_size})", f"{ids.min()}..{ids.max()}"
             )
         max_new_tokens = v.check_int("max_new_tokens", max_new_tokens, minimum=0)
         temperature = v.check_float("temperature", temperature, minimum=0.0)
@@ -536,6 +591,26 @@ class GPT(_common.CompiledOnLoad, keras.Model):
             ids = np.concatenate([ids, chosen[:, None]], axis=1)
         return ids[0] if single else ids
 
+    def _generate_text(self, prompt, max_new_tokens, temperature, top_k, seed) -> str:
+        encoder = self.token_encoder()
+        if encoder is None:
+            raise v.invalid(
+                "prompt",
+                "token ids for a model without a vocabulary (train it with zoo.train on a "
+                "text corpus, such as zoo.train('gpt_tiny', 'zen'), or build it with "
+                "vocabulary= and tokenizer=, to give it text)",
+                prompt,
+            )
+        ids = encoder.transform(prompt)
+        if len(ids) == 0:
+            raise v.invalid("prompt", f"text with at least one {self.tokenizer} token", prompt)
+        out = self.generate(ids, max_new_tokens, temperature, top_k, seed)
+        new = encoder.decode(out[len(ids) :])
+        # The prompt as given (not as decoded: its unknown symbols stay as they were).
+        if self.tokenizer == "word" and new and not prompt[-1].isspace():
+            return f"{prompt} {new}"
+        return prompt + new
+
 
 @register(
     "gpt",
@@ -556,6 +631,8 @@ def gpt(
     dropout: float = 0.0,
     attention_dropout: float = 0.0,
     activation: Any = "gelu",
+    vocabulary: list[str] | None = None,
+    tokenizer: str | None = None,
     dtype: Any = None,
     name: str = "gpt",
 ) -> GPT:
@@ -571,6 +648,12 @@ def gpt(
         dropout: dropout on embeddings and block outputs.
         attention_dropout: dropout on attention weights.
         activation: feed-forward activation.
+        vocabulary: the corpus's tokens, index = token id (``data.encoder.vocabulary``
+            of ``zoo.data.load(..., task="language_modeling")``: ``""`` for padding and
+            ``"[UNK]"`` first), `vocab_size` of them; kept in the model's config, so
+            that ``generate`` takes and returns text. ``zoo.train`` passes the corpus's.
+        tokenizer: ``"character"`` or ``"word"``, how the corpus was tokenised; given
+            with `vocabulary`.
         dtype: dtype policy, for example ``"mixed_float16"`` (logits stay float32).
         name: model name.
 
@@ -578,7 +661,8 @@ def gpt(
         An uncompiled :class:`GPT` (a ``keras.Model`` with ``generate``).
 
     Raises:
-        ValueError: invalid values, such as heads that do not divide the width.
+        ValueError: invalid values, such as heads that do not divide the width, or a
+            vocabulary that is not `vocab_size` distinct tokens.
         TypeError: wrong types.
 
     Example:
@@ -593,6 +677,7 @@ def gpt(
         width, num_layers, num_heads, mlp_dim, attention_dropout, activation
     )
     v.check_rate("dropout", dropout)
+    vocabulary, tokenizer = _check_vocabulary(vocabulary, tokenizer, vocab_size)
     v.check_dtype("dtype", dtype)
     v.check_name("name", name)
     return GPT(
@@ -606,5 +691,45 @@ def gpt(
         attention_dropout=attention_dropout,
         activation=activation,
         name=name,
+        vocabulary=vocabulary,
+        tokenizer=tokenizer,
         dtype=dtype,
     )
+
+
+def _check_vocabulary(vocabulary: Any, tokenizer: Any, vocab_size: int):
+    """`vocabulary` (a list) and `tokenizer`, both None or both given and consistent."""
+    from zoo.data.corpus import TOKENIZERS
+
+    if vocabulary is None:
+        if tokenizer is not None:
+            raise v.invalid("tokenizer", "None without a vocabulary", tokenizer)
+        return None, None
+    if not isinstance(vocabulary, (list, tuple)) or not all(
+        isinstance(token, str) for token in vocabulary
+    ):
+        raise v.invalid(
+            "vocabulary", "a list of token strings", type(vocabulary).__name__, TypeError
+        )
+    vocabulary = list(vocabulary)
+    if vocabulary[:2] != ["", "[UNK]"]:
+        raise v.invalid(
+            "vocabulary",
+            "a corpus vocabulary: '' (padding) and '[UNK]' first, as "
+            "zoo.data.load(..., task='language_modeling').encoder.vocabulary",
+            vocabulary[:3],
+        )
+    if len(vocabulary) != vocab_size:
+        raise v.invalid(
+            "vocabulary",
+            f"vocab_size={vocab_size} tokens (one per token id)",
+            f"{len(vocabulary)} tokens",
+        )
+    if len(set(vocabulary)) != len(vocabulary):
+        repeated = sorted(t for t, n in collections.Counter(vocabulary).items() if n > 1)
+        raise v.invalid("vocabulary", "distinct tokens", f"repeated {repeated[:5]}")
+    if tokenizer is None:
+        raise v.invalid(
+            "tokenizer", f"one of {', '.join(map(repr, TOKENIZERS))} with a vocabulary", None
+        )
+    return vocabulary, v.check_choice("tokenizer", tokenizer, TOKENIZERS)
