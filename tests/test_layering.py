@@ -34,7 +34,10 @@ LAYERS = [
     ("catalogue", ["zoo.registry"]),
     ("persistence and policy", ["zoo.saving", "zoo.tasks", "zoo.plots"]),
     ("engine", ["zoo.engine"]),
-    ("features", ["zoo.training", "zoo.transfer", "zoo.tuning", "zoo.exporting"]),
+    (
+        "features",
+        ["zoo.training", "zoo.transfer", "zoo.tuning", "zoo.exporting", "zoo.predicting"],
+    ),
     ("front door", ["zoo.cli", "zoo.environment", "zoo"]),
 ]
 PRIVATE_UPSTREAM = re.compile(

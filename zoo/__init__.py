@@ -33,6 +33,7 @@ _FUNCTIONS = {
     "cross_validate": "zoo.training",
     "tune": "zoo.tuning",
     "export": "zoo.exporting",
+    "predict": "zoo.predicting",
     "doctor": "zoo.environment",
 }
 # zoo.doctor must run (and report) when TensorFlow is broken.
@@ -66,6 +67,7 @@ __all__ = [
     "load",
     "load_card",
     "plots",
+    "predict",
     "registry",
     "save",
     "saving",
@@ -91,6 +93,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from zoo.environment import doctor
     from zoo.exporting import export
+    from zoo.predicting import predict
     from zoo.registry import build, count_params, list_architectures
     from zoo.saving import load, load_card, save
     from zoo.training import cross_validate, evaluate, train

@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 EPILOG = """examples:
@@ -19,6 +20,7 @@ EPILOG = """examples:
   zoo train convnet_digits --data digits --epochs 20
   zoo train mlp --data table.csv --target price --set units=(64,32)
   zoo evaluate convnet_digits --data digits
+  zoo predict convnet_digits scans/ --top 3 --output predictions.csv   a row per image
   zoo tune mlp --data digits --max-trials 10 --space "units=[(64,), (128, 64)]"
   zoo tune convnet --data digits --max-trials 20 --workers 2   2 supervised worker processes
   zoo tune image_classifier --data photos/ --space "backbone=['mobilenet_v2', 'efficientnet_b0']"
@@ -317,6 +319,30 @@ def make_parser() -> argparse.ArgumentParser:
         type=float,
         help="largest absolute difference allowed (default 1e-4; 1e-2 for mixed precision)",
     )
+
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a saved model: image files or folders, texts, CSV files",
+        description="Load MODEL (a name under saved_models/ or a path) and print one row "
+        "per input: the input, the predicted class and its probability, and each class's "
+        "probability (a value for regressors). Inputs follow the model: image files or "
+        "folders of images for image models, texts (or existing text files and folders) "
+        "for text models, CSV files for table models, .npy arrays.",
+    )
+    predict.add_argument("model", metavar="MODEL", help="saved model name or path")
+    predict.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="image files or folders, texts, text files, CSV files or .npy files",
+    )
+    predict.add_argument(
+        "--top", type=int, metavar="K", help="only the K most probable classes per row"
+    )
+    predict.add_argument(
+        "--output", metavar="FILE.csv", help="write the table to this CSV file instead"
+    )
+    predict.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
 
     commands.add_parser(
         "doctor",
@@ -654,6 +680,30 @@ def _left_aligned(table) -> str:
     return table.to_string(index=False, justify="left", formatters=formatters)
 
 
+def _predict(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    import zoo
+    from zoo import _fs
+
+    # Existing paths travel as paths, so a text model reads those files; others are texts.
+    inputs = [Path(item) if os.path.exists(item) else item for item in args.inputs]
+    table = zoo.predict(args.model, inputs, top=args.top, batch_size=args.batch_size)
+    if args.output:
+        path = _fs.write_text(args.output, table.to_csv(index=False))
+        print(f"wrote {len(table)} prediction(s) to {path}")
+        return
+
+    def shown(value: Any) -> Any:  # long texts shortened on screen; paths kept whole
+        if not isinstance(value, str) or os.path.exists(value):
+            return value
+        value = " ".join(value.split())
+        return value if len(value) <= 60 else value[:57] + "..."
+
+    with pd.option_context("display.width", 160, "display.precision", 4):
+        print(table.assign(input=table["input"].map(shown)).to_string(index=False))
+
+
 def _weights(args: argparse.Namespace) -> int:
     from zoo.transfer import weights
 
@@ -770,6 +820,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _evaluate(args)
         elif args.command == "tune":
             _tune(args)
+        elif args.command == "predict":
+            _predict(args)
         elif args.command == "weights":
             return _weights(args)
         elif args.command == "export":
