@@ -229,7 +229,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu, multiworker"
     )
     tune.add_argument("--directory", help="searches folder (default saved_models/.tuning)")
-    tune.add_argument("--project-name", help="the search's folder (default: ARCH)")
+    tune.add_argument(
+        "--project-name",
+        help="the search's folder (default: ARCH-<first 8 hex digits of the data fingerprint>)",
+    )
     tune.add_argument("--overwrite", action="store_true", help="start afresh, do not resume")
     tune.add_argument("--output", help="best model's name or folder (default ARCH_tuned)")
     tune.add_argument(

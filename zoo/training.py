@@ -260,9 +260,8 @@ def train(
     if not resume:
         backup.clear()
     initial_epoch = backup.restore(model)
-    input_range = getattr(model, "input_range", None)
-    train_ds = tasks.feed(data.train, task, input_range)
-    val_ds = tasks.feed(data.validation, task, input_range)
+    train_ds = tasks.feed(data.train, task, model=model)
+    val_ds = tasks.feed(data.validation, task, model=model)
     timer = engine.EpochTimer()
     standard = engine.standard_callbacks(
         run_dir,

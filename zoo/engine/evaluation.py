@@ -93,7 +93,7 @@ def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
     if not model.compiled:
         compile_model(model, task)
     dataset = even_first_batch(
-        tasks.feed(getattr(data, split), task, getattr(model, "input_range", None)),
+        tasks.feed(getattr(data, split), task, model=model),
         model.distribute_strategy,
         first_batch(data, split),
     )

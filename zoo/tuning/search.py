@@ -416,7 +416,7 @@ def tune(
             "(each worker process builds and loads them itself)",
             workers,
         )
-    data, task, objective, direction, input_range, preprocessor = _prepare(
+    data, task, objective, direction, probe, preprocessor = _prepare(
         name_or_builder, entry, data, task, objective, direction, load_options, seed
     )
     architecture = _architecture(name_or_builder, entry)
@@ -455,8 +455,8 @@ def tune(
             if patience
         ]
         tuner.search(
-            tasks.feed(data.train, task, input_range),
-            validation_data=tasks.feed(data.validation, task, input_range),
+            tasks.feed(data.train, task, model=probe),
+            validation_data=tasks.feed(data.validation, task, model=probe),
             epochs=epochs,
             callbacks=[*checks["callbacks"], *stopping],
             verbose=max(checks["verbose"] - 1, 0),
@@ -519,7 +519,7 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prepare(name_or_builder, entry, data, task, objective, direction, load_options, seed):
-    """Load the data; settle the task, objective, direction, input range and preprocessing.
+    """Load the data; settle the task, objective and direction; probe the model.
 
     The preprocessing is what the best model is saved with, so that it takes raw input.
     """
@@ -543,7 +543,6 @@ def _prepare(name_or_builder, entry, data, task, objective, direction, load_opti
     if objective is None:
         objective = ("val_" if has_validation else "") + tasks.default_objective(task, probe)
     known = tasks.objectives(task, probe, has_validation)
-    input_range = getattr(probe, "input_range", None)  # GANs, diffusion: images in [-1, 1]
     if objective not in known and (entry is not None or task in tasks.SCORED_BY_SKLEARN):
         raise v.unknown_name(
             "objective",
@@ -553,7 +552,7 @@ def _prepare(name_or_builder, entry, data, task, objective, direction, load_opti
             "the validation split (a GAN's mmd only on validation data).",
         )
     direction = _direction(objective, direction)
-    return fitting.data, task, objective, direction, input_range, fitting.preprocessor
+    return fitting.data, task, objective, direction, probe, fitting.preprocessor
 
 
 def _architecture(name_or_builder: Any, entry: Any) -> str:
