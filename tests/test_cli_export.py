@@ -2,6 +2,7 @@ import pytest
 
 import zoo
 from zoo import cli
+from zoo.layers.preprocessing import attach
 
 
 def test_help_lists_export_and_doctor(capsys):
@@ -46,3 +47,30 @@ def test_export_command_rejects_unknown_formats(capsys):
         cli.main(["export", "tiny", "--format", "pdf"])
     assert info.value.code == 2
     assert "'saved_model', 'tflite', 'onnx'" in capsys.readouterr().err
+
+
+def test_export_command_prints_what_a_text_model_file_holds(tmp_path, capsys):
+    # A text model's TextVectorization has no ONNX equivalent: the file holds the
+    # network, and the notes name the files that describe the preprocessing.
+    for label, words in (("pos", "good great fine"), ("neg", "bad awful poor")):
+        (tmp_path / "texts" / label).mkdir(parents=True)
+        for i, word in enumerate(words.split()):
+            (tmp_path / "texts" / label / f"{i}.txt").write_text(f"{word} {words}")
+    data = zoo.data.load(tmp_path / "texts", sequence_length=6, test_split=0, validation_split=0)
+    network = zoo.build(
+        "transformer_tiny", input_shape=(6,), num_classes=2, vocab_size=data.vocab_size
+    )
+    zoo.save(attach(network, data.preprocessor), "texts")
+    assert cli.main(["export", "texts", "--format", "onnx"]) == 0
+    out = capsys.readouterr().out
+    folder = tmp_path / "saved_models" / "texts" / "export"
+    assert "note: onnx: the file holds the network without its preprocessing" in out
+    assert "model.onnx.preprocessing.json and model.onnx.vocabulary.txt" in out
+    assert f"exported to {folder / 'model.onnx'} (" in out
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "model.onnx",
+        "model.onnx.preprocessing.json",
+        "model.onnx.vocabulary.txt",
+    ]
+    assert cli.main(["export", "texts"]) == 0  # a SavedModel holds the preprocessing
+    assert "note:" not in capsys.readouterr().out

@@ -32,6 +32,7 @@ KERAS_19246 = "https://github.com/keras-team/keras/issues/19246"
 KERAS_20585 = "https://github.com/keras-team/keras/issues/20585"
 KERAS_20712 = "https://github.com/keras-team/keras/issues/20712"
 KERAS_11696 = "https://github.com/keras-team/keras/pull/11696"
+KERAS_23166 = "https://github.com/keras-team/keras/pull/23166"
 KERAS_TRAINER = (
     "https://github.com/keras-team/keras/blob/master/keras/src/trainers/trainer.py"
     " (Trainer.compile_from_config)"
@@ -334,6 +335,27 @@ def test_canary_keras_custom_compile_skipped_on_load(tmp_path):
     )
     assert any("was not called as part of model loading" in str(w.message) for w in caught), fixed
     assert getattr(loaded, "optimizer", None) is None, fixed
+
+
+def test_canary_keras_resizing_training_default_leaks_to_later_layers():
+    # A sub-model with Resizing (call default training=True) before a network with
+    # Dropout: called without `training`, the Dropout runs in training mode.
+    pixels = keras.Input((None, None, 1))
+    resize = keras.Model(pixels, keras.layers.Resizing(4, 4)(pixels), name="preprocessing")
+    image = keras.Input((4, 4, 1))
+    dropped = keras.layers.Dropout(0.5)(keras.layers.Flatten()(image))
+    network = keras.Model(image, dropped, name="network")
+    raw = keras.Input((None, None, 1))
+    model = keras.Model(raw, network(resize(raw)))
+    ones = np.ones((1, 4, 4, 1), "float32")
+    fixed = _fixed(
+        "Resizing's training=True default leaking through the call context",
+        KERAS_23166,
+        "zoo.exporting._in_inference_mode",
+    )
+    assert not np.array_equal(keras.ops.convert_to_numpy(model(ones)), ones.reshape(1, -1)), fixed
+    inference = keras.ops.convert_to_numpy(model(ones, training=False))
+    np.testing.assert_array_equal(inference, ones.reshape(1, -1))  # the workaround holds
 
 
 def test_canary_keras_backup_and_restore(tmp_path):
