@@ -96,7 +96,6 @@ import contextlib
 import dataclasses
 import functools
 import importlib.util
-import inspect
 import json
 import logging
 import math
@@ -114,7 +113,7 @@ import numpy as np
 
 from zoo import _fs, saving
 from zoo import _validation as v
-from zoo._compat.keras import all_layers, input_signature
+from zoo._compat.keras import all_layers, called_in_inference_mode, input_signature
 from zoo._compat.tensorflow import native_logs_hidden, tflite_builtins_only
 from zoo._compat.tf2onnx import register_erfc
 from zoo.layers.preprocessing import split as split_preprocessing
@@ -870,36 +869,6 @@ def _unconverted_ops(messages: list[str]) -> list[str]:
     return sorted(ops | set(re.findall(r"\bOP=(\w+)", text)))
 
 
-def _defaults_to_training(layer: Any) -> bool:
-    try:
-        parameter = inspect.signature(layer.call).parameters.get("training")
-    except (TypeError, ValueError):
-        return False
-    return parameter is not None and parameter.default is True
-
-
-def _in_inference_mode(model: keras.Model, signature: list[Any]) -> keras.Model:
-    """`model`, called with ``training=False`` where a layer defaults to training mode.
-
-    Works around (Keras 3.15): a layer whose ``call`` defaults to ``training=True``
-    (``Resizing``, ``CenterCrop``: the resizing of a raw-image model) stores that
-    default in the call context it shares with the layers after it, so a model called
-    without ``training`` (as Keras's SavedModel and ONNX exporters call it) runs the
-    network's Dropout and BatchNormalization in training mode: random outputs.
-    Upstream: https://github.com/keras-team/keras/pull/23166 (root cause of
-    https://github.com/keras-team/keras-hub/issues/2495). A functional wrapper that
-    calls the model with ``training=False`` sets the mode for the whole call.
-    """
-    if len(signature) != 1 or not any(_defaults_to_training(x) for x in all_layers(model)):
-        return model
-
-    def symbolic(spec):
-        return keras.Input(batch_shape=tuple(spec.shape), dtype=spec.dtype, name=spec.name)
-
-    inputs = keras.tree.map_structure(symbolic, signature[0])
-    return keras.Model(inputs, model(inputs, training=False), name=model.name)
-
-
 def _convert(model, fmt: str, path: Path, signature: list[Any], **kwargs: Any) -> None:
     if fmt == "onnx":
         register_erfc()
@@ -1068,7 +1037,7 @@ def _write(model, fmt, artifact, signature, args, notes) -> list[Any]:
         _Unconvertible: the converter failed (the reason on one line).
     """
     tf_signature = _tf_signature(signature)
-    model = _in_inference_mode(model, signature)
+    model = called_in_inference_mode(model, signature)
     if fmt != "tflite":
         try:
             _convert(model, fmt, artifact, tf_signature)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import keras
 
 
 @contextlib.contextmanager
@@ -249,3 +253,41 @@ def track_variable(layer, variable) -> None:
 def built_at_init(layer) -> None:
     """Mark a layer whose variables exist from its constructor on as built (private API)."""
     layer._build_at_init()
+
+
+# --- Resizing's training default (keras-team/keras#23166) -----------------------------
+
+
+def defaults_to_training(layer: Any) -> bool:
+    """Whether a layer's ``call`` defaults to ``training=True`` (see below)."""
+    import inspect
+
+    try:
+        parameter = inspect.signature(layer.call).parameters.get("training")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default is True
+
+
+def called_in_inference_mode(model: keras.Model, signature: list[Any]) -> keras.Model:
+    """`model`, called with ``training=False`` where a layer defaults to training mode.
+
+    Works around (Keras 3.15): a layer whose ``call`` defaults to ``training=True``
+    (``Resizing``, ``CenterCrop``: the resizing of a raw-image model) stores that
+    default in the call context it shares with the layers after it, so a model called
+    without ``training`` (as Keras's SavedModel and ONNX exporters call it) runs the
+    network's Dropout and BatchNormalization in training mode: random outputs.
+    Upstream: https://github.com/keras-team/keras/pull/23166 (root cause of
+    https://github.com/keras-team/keras-hub/issues/2495). A functional wrapper that
+    calls the model with ``training=False`` sets the mode for the whole call.
+    """
+    import keras
+
+    if len(signature) != 1 or not any(defaults_to_training(x) for x in all_layers(model)):
+        return model
+
+    def symbolic(spec):
+        return keras.Input(batch_shape=tuple(spec.shape), dtype=spec.dtype, name=spec.name)
+
+    inputs = keras.tree.map_structure(symbolic, signature[0])
+    return keras.Model(inputs, model(inputs, training=False), name=model.name)

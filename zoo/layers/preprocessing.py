@@ -100,7 +100,12 @@ def attach(network: keras.Model, preprocessor: keras.Model | None) -> keras.Mode
         ),
         preprocessor.input,
     )
-    return keras.Model(inputs, network(preprocessor(inputs)), name=network.name)
+    # Preprocessing never trains; saying so also keeps Resizing's training=True default
+    # from reaching the network's Dropout and BatchNormalization when the model is
+    # called without `training` (https://github.com/keras-team/keras/pull/23166;
+    # canary in tests/test_compat.py).
+    features = preprocessor(inputs, training=False)
+    return keras.Model(inputs, network(features), name=network.name)
 
 
 def split(model: keras.Model) -> tuple[keras.Model | None, keras.Model]:
