@@ -3,6 +3,7 @@ import pytest
 
 import zoo
 from zoo._validation import ArgumentValueError
+from zoo.layers.preprocessing import attach
 from zoo.transfer import lr_find
 
 
@@ -55,3 +56,14 @@ def test_lr_find_restores_a_trained_optimizers_state(digits):
     lr_find(model, digits, steps=10)
     for old, new in zip(state, model.optimizer.variables, strict=True):
         np.testing.assert_array_equal(old, np.array(new))
+
+
+def test_lr_find_sweeps_a_raw_input_model_as_its_network():
+    digits = zoo.data.load("digits", batch_size=64, shuffle=False)  # the same batches twice
+    network = zoo.build("mlp", input_shape=(8, 8, 1), num_classes=10, units=(16,))
+    wrapped = attach(network, digits.preprocessor)  # takes 0-255 pixels, as zoo saves it
+    twin = zoo.build("mlp", input_shape=(8, 8, 1), num_classes=10, units=(16,))
+    twin.set_weights(network.get_weights())
+    sweeps = [lr_find(model, digits, steps=10).table for model in (wrapped, twin)]
+    # The same losses: the network saw the pipelines' [0, 1] pixels, not them rescaled again.
+    np.testing.assert_allclose(sweeps[0]["loss"], sweeps[1]["loss"], rtol=1e-5)

@@ -2,10 +2,11 @@
 
 ``list_backbones()`` lists the backbones (``keras.applications`` image models,
 keras-hub BERT-family presets, TF Hub SavedModels); ``image_classifier``,
-``text_classifier`` and ``hub_layer`` put them in a model; ``fine_tune`` trains the
-new head on cached features, then unfreezes and trains on at a lower (optionally
-layer-wise) rate; ``lr_find`` runs the learning-rate range test; ``weights.pull``
-prefetches ImageNet weights with checksums.
+``text_classifier`` and ``hub_layer`` put them in a model; ``fine_tune`` checks the
+data against the model (:mod:`zoo.transfer.adapting`), trains the new head on cached
+features, then unfreezes and trains on at a lower (optionally layer-wise) rate, and
+returns a model that takes raw input (0-255 pixels); ``lr_find`` runs the learning-rate
+range test; ``weights.pull`` prefetches ImageNet weights with checksums.
 """
 
 from zoo.transfer import weights

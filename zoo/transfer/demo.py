@@ -44,7 +44,12 @@ BACKBONE_ARGUMENTS = {
 
 
 def _halves() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x, digit labels, indices of half A, indices of half B) of the bundled digits."""
+    """(x, digit labels, indices of half A, indices of half B) of the bundled digits.
+
+    ``x`` holds raw pixels as uint8 (0-255), so that ``zoo.data.load`` treats the
+    arrays as images: scaled to [0, 1] in the pipelines, with the same scaling in the
+    preprocessing that trained and fine-tuned models carry (they take 0-255 pixels).
+    """
     from sklearn.model_selection import train_test_split
 
     from zoo.data.bundled import digits_examples
@@ -53,7 +58,8 @@ def _halves() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     a, b = train_test_split(
         np.arange(len(examples.y)), test_size=0.5, stratify=examples.y, random_state=SPLIT_SEED
     )
-    return examples.x, examples.y, np.sort(a), np.sort(b)
+    pixels = np.round(examples.x).astype(np.uint8)  # 0-16 intensities stretched to 0-255
+    return pixels, examples.y, np.sort(a), np.sort(b)
 
 
 def pretraining_data(*, batch_size: int = 32, seed: int = 0):

@@ -31,8 +31,16 @@ def _weights_digest(model: keras.Model) -> str:
     return digest.hexdigest()
 
 
-def cache_key(extractor: keras.Model, data, split: str, scale: float) -> str:
-    """A key for one split's features: extractor, data, split, pixel scale and options."""
+def cache_key(extractor: keras.Model, data, split: str, pipeline: dict | None = None) -> str:
+    """A key for one split's features: extractor, data, split, pipeline and options.
+
+    Args:
+        extractor: the model that computes the features.
+        data: the data as the extractor takes it (after any adaptation).
+        split: ``"train"``, ``"validation"`` or ``"test"``.
+        pipeline: what was done to the data's pipelines on the way to the extractor
+            (pixel scale, resizing, grey to RGB), JSON-serialisable.
+    """
     options = data.options
     parts = {
         "extractor": _weights_digest(extractor),
@@ -40,7 +48,7 @@ def cache_key(extractor: keras.Model, data, split: str, scale: float) -> str:
         "split": split,
         "sizes": data.sizes,
         "input_shape": list(data.input_shape),
-        "scale": scale,
+        "pipeline": pipeline,
         "options": repr(options) if options is not None else None,
         "seed": getattr(options, "seed", None),
     }

@@ -12,13 +12,25 @@ transfer-learning recipe, and the usual cause of a fine-tune that wrecks a good 
 
 Each stage is a :class:`Stage` run by the engine (:mod:`zoo.engine`), which also
 compiles, scores and saves, as it does for ``zoo.train``.
+
+Raw input in, network input inside: a model made by
+:func:`zoo.layers.preprocessing.attach` (a zoo model trained from scratch, loaded from
+disk) is split, its network fine-tuned on the data's pipelines, and the result is
+``attach(network, data.preprocessor)``; a transfer classifier that normalises raw
+0-255 pixels itself gets 0-255 pipelines and ``data.make_preprocessor(rescale=False)``
+(only the resizing, when the data was resized). Either way the returned and saved model
+takes raw 0-255 pixels. Before any of that, the data's images are checked against the
+model's input and adapted or refused (:mod:`zoo.transfer.adapting`); a head stage whose
+loss does not move warns.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,14 +42,15 @@ import pandas as pd
 from zoo import _validation as v
 from zoo import distribute, engine, registry, saving
 from zoo import optimizers as opt
-from zoo.transfer import feature_cache
+from zoo.engine.inputs import takes_raw_pixels
+from zoo.layers.preprocessing import split
+from zoo.transfer import adapting, feature_cache
 from zoo.transfer.feature_cache import CACHE_DIR
 from zoo.transfer.layerwise import layerwise_optimizer
 from zoo.transfer.surgery import (
     check_unfreeze,
     feature_split,
     find_backbone,
-    preprocessing_expects_raw,
     unfreeze,
     with_new_head,
 )
@@ -58,7 +71,9 @@ class FineTuneResult:
     """What :func:`fine_tune` returns.
 
     Attributes:
-        model: the fine-tuned model.
+        model: the fine-tuned model, taking raw input (0-255 pixels): the data's
+            preprocessing in front of the fine-tuned network
+            (:func:`zoo.layers.preprocessing.split` takes them apart).
         history: one row per epoch with a ``stage`` column (``head``/``fine_tune``).
         stages: one row per stage: epochs, learning rate, trainable parameters,
             whether the feature cache was used, seconds.
@@ -66,6 +81,8 @@ class FineTuneResult:
         report: per-class report (classification).
         confusion: confusion matrix (classification).
         path: where the model and its card were saved (None with ``save=False``).
+        predictions: the outputs the metrics were computed from, on the test split
+            (else validation) in its pipeline order.
     """
 
     model: Any
@@ -75,6 +92,7 @@ class FineTuneResult:
     report: pd.DataFrame | None
     confusion: pd.DataFrame | None
     path: Path | None
+    predictions: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     def plot(self, metrics: Any = None, path: Any = None) -> Any:
         """Training curves per metric (:func:`zoo.plots.training_curves`)."""
@@ -176,6 +194,7 @@ def fine_tune(
     early_stopping: int | None = None,
     dropout: float = 0.2,
     weights: Any = "imagenet",
+    image_size: Any = None,
     strategy: Any = "auto",
     callbacks: list[Any] | None = None,
     output: str | os.PathLike | None = None,
@@ -185,14 +204,21 @@ def fine_tune(
 ) -> FineTuneResult:
     """Fine-tune a pretrained model on new data: head first, then the backbone.
 
+    The data's images are checked against the model's input first, before any
+    backbone is built or any feature computed (:mod:`zoo.transfer.adapting`): a
+    mismatch is adapted (resized, grey turned RGB; one printed line says so) or refused
+    with an error naming both shapes and the ``image_size=`` fix.
+
     Args:
-        model: a ``keras.Model`` with a backbone (see :func:`find_backbone`), the
-            name or path of a saved zoo model, or a backbone name from
-            :func:`zoo.transfer.list_backbones` (an image classifier is built for
-            the data). A head with the wrong number of classes is replaced.
-        data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts; image
-            folders are loaded at the model's input size as raw 0-255 pixels when the
-            model has its preprocessing built in.
+        model: a ``keras.Model`` with a backbone (see :func:`find_backbone`), also one
+            that takes raw input (``zoo.layers.preprocessing.attach``), the name or
+            path of a saved zoo model, or a backbone name from
+            :func:`zoo.transfer.list_backbones` (an image classifier is built for the
+            data, at its resolution). A head with the wrong number of classes is
+            replaced.
+        data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts. A source is
+            loaded to fit the model (image folders at its size and colours); a Data is
+            adapted only where nothing is lost (grey to RGB, upsampling).
         epochs: epochs of the head stage (backbone frozen); 0 skips it.
         fine_tune_epochs: epochs of the fine-tuning stage; 0 skips it.
         learning_rate: learning rate of the head stage.
@@ -210,25 +236,36 @@ def fine_tune(
         cache_features: ``"auto"`` (cache when the backbone is frozen and the data
             is not augmented), True (require it), False. The cache lives under
             ``saved_models/.cache/features``, keyed by the extractor's config and
-            weights, the data's fingerprint and the split.
+            weights, the data's fingerprint, the split and how images were adapted.
         early_stopping: patience on validation loss per stage (best weights
             restored); None trains every epoch.
         dropout: dropout before a new head.
         weights: backbone weights when ``model`` is a backbone name.
+        image_size: (height, width), or an int for squares, to build a backbone given
+            by name at (default: the data's resolution, or the backbone's smallest
+            input, 32 for most and 71/75 for Xception/InceptionV3, if the images are
+            smaller); for a model that takes any size, the size images are brought
+            to. The size is printed and written on the card.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy (the model is built
             in its scope when ``model`` is a name).
         callbacks: extra Keras callbacks for both stages.
         output: name under ``saved_models/`` or folder (default: the model's name).
-        save: save the model with a card recording backbone, weights, stages and
-            learning rates.
+        save: save the model with a card recording backbone, weights, image size,
+            adaptations, stages and learning rates.
         seed: random seed.
         verbose: Keras verbosity (``"auto"``: progress bars in a terminal).
 
     Returns:
-        A :class:`FineTuneResult` (history has a ``stage`` column).
+        A :class:`FineTuneResult` (history has a ``stage`` column); its model takes
+        raw 0-255 pixels.
 
     Raises:
-        ValueError / TypeError: for invalid arguments, before any training.
+        ValueError / TypeError: for invalid arguments or data that do not fit the
+            model, before any training.
+
+    Warns:
+        UserWarning: when the head stage's loss does not move in its first epochs
+            (degenerate features: wrong pixel scale or resolution; or the rate).
 
     Example:
         >>> from zoo.transfer import demo
@@ -236,27 +273,25 @@ def fine_tune(
         ...                                 fine_tune_epochs=1, save=False, verbose=0)
         >>> list(result.history["stage"])
         ['head', 'fine_tune']
+        >>> result.model.input_shape  # raw 0-255 pixels in
+        (None, 8, 8, 1)
     """
-    from zoo.transfer.backbones import image_classifier
-
     checked = _check_arguments(locals())
     model, backbone_name, strat = _resolve_model(model, weights, strategy)
+    preprocessor, network = (None, None) if model is None else split(model)
+    checked["image_size"] = _check_image_size(image_size, network, backbone_name)
     keras.utils.set_random_seed(seed)
-    data = _load_data(data, model, backbone_name)
+    data, loaded_here, read_as = _load_data(data, network, backbone_name, checked["image_size"])
     if data.task != "classification":
         raise v.invalid("data", "classification data", data.task)
     with strat.scope():
-        if model is None:
-            model = image_classifier(
-                backbone_name,
-                data.num_classes,
-                weights=weights,
-                input_shape=data.input_shape,
-                dropout=dropout,
-            )
-        if model.output_shape[-1] != data.num_classes:
-            model = with_new_head(model, data.num_classes, dropout=dropout)
-    backbone = find_backbone(model)
+        if network is None:
+            network, adaptation = _build_for_data(backbone_name, data, checked, weights, dropout)
+        else:
+            adaptation = _adaptation(network, preprocessor, data, loaded_here, checked, read_as)
+        if network.output_shape[-1] != data.num_classes:
+            network = with_new_head(network, data.num_classes, dropout=dropout)
+    backbone = find_backbone(network)
     checked["unfreeze"] = check_unfreeze(unfreeze, backbone)
     if fine_tune_epochs and checked["unfreeze"] is None:
         raise v.invalid(
@@ -265,58 +300,67 @@ def fine_tune(
             unfreeze,
         )
     options = data.options
-    scale = 1.0 / options.scale if preprocessing_expects_raw(model) and options else 1.0
-    scaled = _scaled_data(data, scale)  # back to raw 0-255 pixels where the model wants them
     if checked["cache_features"] is True and getattr(options, "augment", None):
         raise v.invalid(
             "cache_features",
             "False or 'auto' with augmented data (features change every epoch)",
             cache_features,
         )
-    target = saving.resolve(output if output is not None else model.name)
+    fitting = engine.prepare(network, data)  # 0-255 pipelines for raw-pixel classifiers
+    fitted = adaptation.pipelines(fitting.data)
+    raw_input = adaptation.preprocessor(fitting.preprocessor, data.input_shape)
+    pipeline = {"input_scale": _input_scale(network, data), "adapted": adaptation.describe()}
+    target = saving.resolve(output if output is not None else network.name)
     run = {
         "callbacks": checked["callbacks"],
         "early_stopping": early_stopping,
         "verbose": checked["verbose"],
         "first_batches": (
-            engine.first_batch(data, "train"),
-            engine.first_batch(data, "validation"),
+            engine.first_batch(fitted, "train"),
+            engine.first_batch(fitted, "validation"),
         ),
     }
     frames, rows = [], []
     for make_stage in (_head_stage, _fine_tune_stage):
-        stage = make_stage(model, backbone, scaled, checked, target.parent / CACHE_DIR, scale)
+        stage = make_stage(network, backbone, fitted, checked, target.parent / CACHE_DIR, pipeline)
         if stage is not None:
             first_epoch = sum(len(frame) for frame in frames)
-            frame, row = stage.run(model, first_epoch=first_epoch, **run)
+            frame, row = stage.run(network, first_epoch=first_epoch, **run)
             frames.append(frame)
             rows.append(row)
-    if not model.compiled:  # only the head trained, on cached features
+            if stage.name == "head":
+                _check_head_learns(frame, data.num_classes, stage.learning_rate)
+    if not network.compiled:  # only the head trained, on cached features
         engine.compile_model(
-            model, "classification", optimizer=opt.factory(optimizer, checked["learning_rate"])
+            network, "classification", optimizer=opt.factory(optimizer, checked["learning_rate"])
         )
+        with strat.scope():  # built, so that it saves and loads whole with the network
+            network.optimizer.build(network.trainable_variables)
     history = pd.concat(frames, ignore_index=True)
-    evaluation = engine.evaluate(model, scaled, task="classification")
+    evaluation = engine.evaluate(network, fitted, task="classification")
+    with strat.scope():  # the network stays compiled inside (its optimizer saves with it)
+        whole = engine.Fitting(network, fitted, raw_input).deployable("classification")
     path = None
     if save:
-        card = _card(model, backbone_name, backbone, rows, checked)
+        card = _card(network, backbone_name, backbone, rows, checked)
         path = engine.finish(
-            model,
-            output if output is not None else model.name,
+            whole,
+            output if output is not None else network.name,
             history=history,
             confusion=evaluation.confusion,
             data=data.describe(),
             metrics=evaluation.metrics,
-            fine_tuning={**card, "input_scale": scale, **distribute.describe(strat)},
+            fine_tuning={**card, **pipeline, **distribute.describe(strat)},
         )
     return FineTuneResult(
-        model,
+        whole,
         history,
         pd.DataFrame(rows),
         evaluation.metrics,
         evaluation.report,
         evaluation.confusion,
         path,
+        evaluation.predictions,
     )
 
 
@@ -325,10 +369,13 @@ def _card(model, backbone_name, backbone, rows, checked) -> dict[str, Any]:
     spec = registry.get_spec(model) or {}
     arguments = spec.get("arguments", {})
     chosen, decay = checked["unfreeze"], checked["layer_decay"]
+    shape = model.input_shape
+    image = isinstance(shape, tuple) and len(shape) == 4
     return {
         "backbone": backbone_name or arguments.get("backbone") or backbone.name,
         "architecture": spec.get("architecture"),
         "weights": arguments.get("weights"),
+        "image_size": list(shape[1:3]) if image else None,
         "stages": rows,
         "unfreeze": chosen if chosen is None or isinstance(chosen, (int, str)) else None,
         "layer_decay": decay,
@@ -337,6 +384,175 @@ def _card(model, backbone_name, backbone, rows, checked) -> dict[str, Any]:
         "optimizer": checked["optimizer"],
         "seed": checked["seed"],
     }
+
+
+def _input_scale(network: keras.Model, data) -> float:
+    """The factor from the pipelines' pixels to what the network takes (255 for 0-255)."""
+    described = data.inputs
+    if described.get("kind") == "image" and takes_raw_pixels(network):
+        return 1.0 / described.get("scale", 1.0)
+    return 1.0
+
+
+def _image_shape(network: keras.Model) -> tuple[Any, ...] | None:
+    """The (height, width, channels) a network takes, or None if not one image input."""
+    shape = getattr(network, "input_shape", None)
+    if (
+        isinstance(shape, tuple)
+        and len(shape) == 4
+        and all(d is None or isinstance(d, int) for d in shape)
+    ):
+        return tuple(shape[1:])
+    return None
+
+
+def _check_image_size(image_size: Any, network: keras.Model | None, backbone_name: str | None):
+    """`image_size` checked against what it applies to (before any data loads)."""
+    from zoo.transfer.backbones import BACKBONES
+
+    if backbone_name is not None:
+        minimum = BACKBONES[backbone_name].min_size
+        return adapting.check_image_size(image_size, minimum, backbone_name)
+    size = adapting.check_image_size(image_size, None, None)
+    if size is None or network is None:
+        return size
+    shape = _image_shape(network)
+    free = shape is not None and (shape[0] is None or shape[1] is None)
+    if not free and (shape is None or size != shape[:2]):
+        taken = "not images" if shape is None else f"{shape[0]}x{shape[1]} images"
+        raise v.invalid(
+            "image_size",
+            f"None for this model, which takes {taken} (image_size sets the size of a "
+            "backbone given by name, or of a model that takes images of any size)",
+            image_size,
+        )
+    return size
+
+
+def _model_shape(network: keras.Model, image_size: Any) -> tuple[Any, ...] | None:
+    """The network's image shape, its free height and width set by `image_size`."""
+    shape = _image_shape(network)
+    if shape is None or image_size is None:
+        return shape
+    return (shape[0] or image_size[0], shape[1] or image_size[1], shape[2])
+
+
+def _build_for_data(backbone_name: str, data, checked, weights, dropout):
+    """An image classifier for the data, at its resolution; and how the data fits it."""
+    from zoo.transfer.backbones import BACKBONES, image_classifier
+
+    spec = BACKBONES[backbone_name]
+    size, why = adapting.backbone_size(
+        data.input_shape, backbone_name, spec.min_size, checked["image_size"]
+    )
+    adaptation = adapting.plan(data.input_shape, (*size, 3), permissive=True)
+    line = f"fine_tune: {backbone_name} at {size[0]}x{size[1]} ({why})"
+    if adaptation:
+        line += f"; the data's images are {adapting.describe(adaptation, data.input_shape)}"
+    print(line)
+    with warnings.catch_warnings():
+        # keras.applications' MobileNets warn at any size but 224 (96-224 for V2) that
+        # they load the 224 weights: the convolutions' weights fit every size.
+        warnings.filterwarnings("ignore", message=".*will be loaded as the default")
+        model = image_classifier(
+            backbone_name,
+            data.num_classes,
+            weights=weights,
+            input_shape=(*size, 3),
+            dropout=dropout,
+        )
+    return model, adaptation
+
+
+def _adaptation(network, preprocessor, data, loaded_here, checked, read_as):
+    """How the data is made to fit a given network (printed when it changes anything)."""
+    if getattr(network, "preprocessor", None) is not None:  # keras-hub: raw strings
+        return adapting.Adaptation()
+    shape = _model_shape(network, checked["image_size"])
+    if shape is None:  # not one image input: the shapes must agree as they are
+        given = getattr(network, "input_shape", None)
+        if isinstance(given, tuple) and all(d is None or isinstance(d, int) for d in given):
+            return adapting.plan(data.input_shape, given[1:], permissive=False)
+        return adapting.Adaptation()
+    factor = _pixel_factor(network, preprocessor, data)
+    adaptation = adapting.plan(data.input_shape, shape, permissive=loaded_here, factor=factor)
+    done = [f"{read_as} as they are loaded"] if read_as else []
+    if adaptation:
+        done.append(
+            f"{adapting.describe(adaptation, data.input_shape)} in the pipelines and in the "
+            "saved model's preprocessing"
+        )
+    if done:
+        print(
+            f"fine_tune: the model takes {adapting.describe_shape(shape)} images; the data's "
+            f"images are {'; and '.join(done)}"
+        )
+    return adaptation
+
+
+def _pixel_factor(network, preprocessor, data) -> float:
+    """The factor from the data's pixel scale to the one a raw-input model's network had.
+
+    1 when they agree, or when nothing says otherwise (no preprocessor, not images, a
+    network that takes 0-255 pixels itself).
+    """
+    described = data.inputs
+    if preprocessor is None or described.get("kind") != "image" or takes_raw_pixels(network):
+        return 1.0
+    trained = 1.0
+    for layer in _all_layers(preprocessor):
+        if isinstance(layer, keras.layers.Rescaling):
+            if np.any(np.asarray(layer.offset) != 0):
+                return 1.0
+            trained *= float(np.asarray(layer.scale))
+    factor = trained / described.get("scale", 1.0)
+    return 1.0 if math.isclose(factor, 1.0, rel_tol=1e-6) else factor
+
+
+def _all_layers(model: keras.Model) -> list[Any]:
+    layers = []
+    for layer in model.layers:
+        layers.append(layer)
+        if isinstance(layer, keras.Model):
+            layers.extend(_all_layers(layer))
+    return layers
+
+
+FLAT_EPOCHS = 3
+FLAT_TOLERANCE = 1e-3
+
+
+def _check_head_learns(frame: pd.DataFrame, num_classes: int, learning_rate: float) -> None:
+    """Warn when the head's loss does not move in its first epochs, far from fitting.
+
+    A head on degenerate features (the same for every image) can only learn the
+    class frequencies: its loss sits at chance level (ln 3 = 1.0986 on 3 balanced
+    classes) from the first epoch on. Fires when the training loss of the first
+    :data:`FLAT_EPOCHS` epochs (at least 2) varies by less than :data:`FLAT_TOLERANCE`
+    of its mean while that mean is still at least half the chance level.
+    """
+    if "loss" not in frame:
+        return
+    losses = frame["loss"].to_numpy(dtype="float64")[:FLAT_EPOCHS]
+    if len(losses) < 2 or not np.isfinite(losses).all():
+        return
+    chance = math.log(max(int(num_classes or 2), 2))
+    mean = float(losses.mean())
+    if losses.max() - losses.min() > FLAT_TOLERANCE * mean or mean < 0.5 * chance:
+        return
+    shown = ", ".join(f"{loss:.4f}" for loss in losses)
+    warnings.warn(
+        f"zoo.transfer.fine_tune: the head's training loss did not move in its first "
+        f"{len(losses)} epochs ({shown}; chance level is ln({num_classes}) = {chance:.4f}). "
+        "The backbone's features are likely degenerate, the same for every image: check "
+        "the pixel scale the model expects (zoo's transfer classifiers take raw 0-255 "
+        "pixels; a network zoo trained takes what its data pipelines yield), the "
+        "resolution (images far smaller or larger than the backbone was trained on) and "
+        "the weights (a backbone with random weights, weights=None, gives such features). "
+        f"Otherwise the learning rate ({learning_rate:g}) may be too low or too high.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _resolve_model(model: Any, weights: Any, strategy: Any):
@@ -381,6 +597,8 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
     v.check_choice("optimizer", given["optimizer"], opt.NAMES)
     v.check_rate("dropout", given["dropout"])
     v.check_bool("save", given["save"])
+    if given["image_size"] is not None:
+        adapting.check_image_size(given["image_size"], None, None)
     return {
         "epochs": epochs,
         "fine_tune_epochs": fine_tune_epochs,
@@ -403,7 +621,7 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _head_stage(model, backbone, data, checked, cache_dir: Path, scale: float) -> Stage | None:
+def _head_stage(model, backbone, data, checked, cache_dir: Path, pipeline) -> Stage | None:
     """The head stage (backbone frozen), on cached features where it can; None if skipped."""
     if not checked["epochs"]:
         return None
@@ -431,7 +649,7 @@ def _head_stage(model, backbone, data, checked, cache_dir: Path, scale: float) -
         if dataset is None:
             pipelines.append(None)
             continue
-        key = feature_cache.cache_key(extractor, data, name_of_split, scale)
+        key = feature_cache.cache_key(extractor, data, name_of_split, pipeline)
         arrays = feature_cache.features(extractor, dataset, cache_dir, key, checked["verbose"])
         pipelines.append(
             feature_cache.feature_dataset(*arrays, data.batch_size, shuffle, checked["seed"])
@@ -439,9 +657,9 @@ def _head_stage(model, backbone, data, checked, cache_dir: Path, scale: float) -
     return Stage("head", head, *pipelines, checked["epochs"], rate, make, feature_cache=True)
 
 
-def _fine_tune_stage(model, backbone, data, checked, cache_dir: Path, scale: float) -> Stage | None:
+def _fine_tune_stage(model, backbone, data, checked, cache_dir: Path, pipeline) -> Stage | None:
     """The fine-tuning stage (backbone unfrozen, lower rates); None if skipped."""
-    del cache_dir, scale  # the backbone changes: no cached features here
+    del cache_dir, pipeline  # the backbone changes: no cached features here
     if not checked["fine_tune_epochs"]:
         return None
     count = unfreeze(backbone, checked["unfreeze"], checked["train_batchnorm"])
@@ -471,35 +689,31 @@ def _fine_tune_stage(model, backbone, data, checked, cache_dir: Path, scale: flo
     )
 
 
-def _scaled_data(data, scale: float):
-    """`data` with its images multiplied by `scale` (1: unchanged)."""
-    if scale == 1.0:
-        return data
+def _load_data(data: Any, network: keras.Model | None, backbone_name: str | None, image_size):
+    """``(Data, whether fine_tune loaded it, how a folder was read to fit or None)``.
 
-    def scaled(dataset):
-        return None if dataset is None else dataset.map(lambda x, y: (x * scale, y))
-
-    return dataclasses.replace(
-        data, train=scaled(data.train), validation=scaled(data.validation), test=scaled(data.test)
-    )
-
-
-def _load_data(data: Any, model: keras.Model | None, backbone_name: str | None):
+    A source is loaded to fit the model: image folders at its size and colours (RGB,
+    and `image_size` if given, for a backbone name), raw strings for keras-hub tasks.
+    """
     from zoo.data import Data, load
-    from zoo.transfer.backbones import BACKBONES
 
     if isinstance(data, Data):
-        return data
-    if model is not None and getattr(model, "preprocessor", None) is not None:
-        return load(data, tokenize=False)  # keras-hub tasks tokenize raw strings themselves
-    raw = backbone_name is not None or (model is not None and preprocessing_expects_raw(model))
-    if not raw:
-        return load(data)
-    if model is not None:
-        size = tuple(model.input_shape[1:3])
-    else:
-        size = (BACKBONES[backbone_name].default_size,) * 2
-    return load(data, rescale=False, image_size=size)
+        return data, False, None
+    if network is not None and getattr(network, "preprocessor", None) is not None:
+        return load(data, tokenize=False), True, None  # keras-hub tasks tokenize themselves
+    peeked = adapting.peek_folder(data)
+    if peeked is None:
+        return load(data), True, None
+    if network is None:  # a backbone name: RGB, at the data's resolution or image_size
+        options = {"color_mode": "rgb"}
+        if image_size is not None:
+            options["image_size"] = image_size
+        return load(data, **options), True, None
+    shape = _model_shape(network, image_size)
+    if shape is None:
+        return load(data), True, None
+    options, read_as = adapting.folder_options(peeked, shape)
+    return load(data, **options), True, read_as
 
 
 def _load_saved(name_or_path: Any) -> keras.Model:

@@ -64,6 +64,10 @@ def lr_find(
     restored afterwards (an optimizer that had not trained yet is left fresh, its
     state zero), so the model is as it was.
 
+    A model that takes raw input (``zoo.layers.preprocessing.attach``, as zoo saves
+    them) is swept as its network, on the data's pipelines; a classifier that takes
+    0-255 pixels itself gets 0-255 pipelines (``zoo.engine.prepare``).
+
     Args:
         model: a compiled model (zoo compiles an uncompiled one for the data's task).
         data: a ``zoo.data.Data`` or any source ``zoo.data.load`` accepts.
@@ -95,7 +99,8 @@ def lr_find(
         "smoothing", smoothing, minimum=0.0, maximum=1.0, exclusive_maximum=True
     )
     diverge = v.check_float("diverge", diverge, minimum=1.0)
-    data = engine.as_data(data)
+    fitting = engine.prepare(model, engine.as_data(data))
+    model, data = fitting.network, fitting.data  # the network, on what it trains on
     if not model.compiled:
         engine.compile_model(model, data.task, learning_rate=start_lr)
     if not isinstance(model.optimizer.learning_rate, keras.Variable):

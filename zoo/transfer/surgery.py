@@ -2,7 +2,8 @@
 
 Works on zoo's image classifiers and checkpoints (a layer named ``"backbone"``),
 keras-hub task models (a ``backbone`` attribute) and :class:`~zoo.layers.HubLayer`
-models.
+models, also behind raw-input preprocessing (``zoo.layers.preprocessing.attach``, as
+zoo saves models): the backbone is looked for in the network.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from zoo import _validation as v
 from zoo import registry
 from zoo._compat.keras import inbound_nodes, is_functional
 from zoo.architectures import classification_head
-from zoo.layers import ImagePreprocessing
+from zoo.layers.preprocessing import attach
+from zoo.layers.preprocessing import split as split_preprocessing
 from zoo.transfer.hub import HubLayer
 
 _POOLING_LAYERS = (
@@ -46,13 +48,16 @@ def find_backbone(model: keras.Model) -> keras.Layer:
 
     Looks for, in order: a layer named ``"backbone"`` (zoo's image classifiers and
     checkpoints), a ``backbone`` attribute (keras-hub task models), a
-    :class:`zoo.transfer.HubLayer`.
+    :class:`zoo.transfer.HubLayer`; in the network of a model that takes raw input.
 
     Raises:
         ValueError: when the model has none of these.
     """
     if not isinstance(model, keras.Model):
         raise v.invalid("model", "a keras.Model", type(model).__name__, TypeError)
+    preprocessor, network = split_preprocessing(model)
+    if preprocessor is not None:
+        return find_backbone(network)
     names = [layer.name for layer in model.layers]
     if "backbone" in names:
         return model.get_layer("backbone")
@@ -138,6 +143,8 @@ def with_new_head(
 ) -> keras.Model:
     """The model up to its backbone features, with a fresh classification head.
 
+    A model that takes raw input keeps its preprocessing in front of the new network.
+
     Example:
         >>> model = with_new_head(zoo.build("mobilenet_v3_small", num_classes=3, weights=None), 5)
         >>> model.output_shape
@@ -145,6 +152,9 @@ def with_new_head(
     """
     num_classes = v.check_int("num_classes", num_classes, minimum=1)
     v.check_rate("dropout", dropout)
+    preprocessor, network = split_preprocessing(model)
+    if preprocessor is not None:
+        return attach(with_new_head(network, num_classes, dropout=dropout, name=name), preprocessor)
     split = feature_split(model)
     if split is None:
         raise v.invalid(
@@ -162,11 +172,6 @@ def with_new_head(
             new, spec["architecture"], {**spec["arguments"], "num_classes": num_classes}
         )
     return new
-
-
-def preprocessing_expects_raw(model: keras.Model) -> bool:
-    """Whether the model normalises raw 0-255 pixels itself."""
-    return any(isinstance(layer, ImagePreprocessing) for layer in model.layers)
 
 
 def check_unfreeze(unfreeze: Any, backbone: keras.Layer) -> Any:
