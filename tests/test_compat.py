@@ -508,7 +508,7 @@ def test_canary_tflite_dynamic_shapes_need_flex():
             _fixed(
                 "TFLite builtins for an LSTM with variable shapes",
                 TF_62849,
-                "zoo.exporting's fixed-shape TFLite fallback (zoo._compat.tensorflow."
+                "zoo.exporting.converting's fixed-shape TFLite fallback (zoo._compat.tensorflow."
                 "tflite_builtins_only stays)",
             )
         )

@@ -11,6 +11,7 @@ import pytest
 
 import zoo
 from zoo import exporting
+from zoo.exporting import converting, running
 from zoo.layers.preprocessing import attach
 
 
@@ -81,8 +82,8 @@ def test_failed_check_keeps_the_previous_saved_model(tmp_path, monkeypatch):
     target = tmp_path / "mlp"
     zoo.export(model, target)
     before = sorted(p.relative_to(target) for p in target.rglob("*"))
-    real = exporting._artifact_outputs
-    monkeypatch.setattr(exporting, "_artifact_outputs", lambda *a: [x + 1.0 for x in real(*a)])
+    real = running.artifact_outputs
+    monkeypatch.setattr(running, "artifact_outputs", lambda *a: [x + 1.0 for x in real(*a)])
     with pytest.raises(ValueError, match="differs from the Keras model by up to 1"):
         zoo.export(model, target)
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before
@@ -153,7 +154,8 @@ def test_diffusion_model_points_to_its_network():
 
 
 def test_missing_onnx_packages_say_what_to_install(monkeypatch):
-    monkeypatch.setattr(exporting, "_installed", lambda name: name != "onnxruntime")
+    # importlib.util.find_spec answers None for a module that sys.modules maps to None.
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
     with pytest.raises(ImportError) as info:
         zoo.export(zoo.build("mlp_tiny"), format="onnx")
     message = str(info.value)
@@ -168,7 +170,7 @@ def test_converter_failures_name_model_format_and_reason(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("something unsupported\nwith details")
 
-    monkeypatch.setattr(exporting, "_convert", broken)
+    monkeypatch.setattr(converting, "convert", broken)
     with pytest.raises(exporting.ExportError) as info:
         zoo.export(model, tmp_path / "m.onnx", format="onnx")
     assert str(info.value) == (
@@ -239,7 +241,7 @@ def _run_file(fmt, path, feed):
         if len(names) == 1:
             feed = {names[0]: next(iter(feed.values()))}
         return session.run(None, feed)[0]
-    runner = exporting._tflite_interpreter(path).get_signature_runner()
+    runner = running.tflite_interpreter(path).get_signature_runner()
     keys = list(runner.get_input_details())
     if len(keys) == 1:
         feed = {keys[0]: next(iter(feed.values()))}
