@@ -22,7 +22,7 @@ BATCH = 4
 
 
 def make_inputs(model: keras.Model, batch: int = BATCH, seed: int = 0) -> np.ndarray:
-    """Random inputs for the model: token ids for int inputs, floats otherwise."""
+    """Random inputs: token ids for int inputs, 0-255 pixels for raw-input models, floats."""
     rng = np.random.default_rng(seed)
     spec = model.inputs[0]
     shape = [batch] + [d if d is not None else 7 for d in spec.shape[1:]]
@@ -35,6 +35,8 @@ def make_inputs(model: keras.Model, batch: int = BATCH, seed: int = 0) -> np.nda
         ids = rng.integers(1, vocab, size=shape)
         ids[:, -2:] = 0  # trailing padding, which must be masked
         return ids.astype("int32")
+    if zoo.layers.preprocessing.split(model)[0] is not None:  # takes raw 0-255 pixels
+        return rng.uniform(0, 255, size=shape).astype("float32")
     return rng.normal(size=shape).astype("float32")
 
 

@@ -593,7 +593,10 @@ GIVEN = {
         "`token_windows`: (batch, length) ids within gpt_tiny's 64 symbols and 32 positions",
     ),
     "Autoencoders": (DIGITS, "`images`: 8x8 images in [0, 1]"),
-    "GANs": (DIGITS + " * 2 - 1", "`images`: 8x8 images in [-1, 1]"),
+    "GANs": (
+        DIGITS + " * 2 - 1\nlabels = load_digits().target[:64]",
+        "`images`: 8x8 images in [-1, 1], and their `labels`",
+    ),
     "Diffusion": (DIGITS + " * 2 - 1", "`images`: 8x8 images in [-1, 1]"),
     "Plots": (
         "\n".join(
@@ -630,6 +633,20 @@ def _write_photos(root: Path) -> None:
         for i in range(6):
             pixels = rng.integers(0, 64, size=(8, 8), dtype=np.uint8) + 48 * c
             Image.fromarray(pixels).save(root / f"class_{c}" / f"{i}.jpg")
+
+
+def _write_scans(root: Path) -> None:
+    """`scans/` (a folder of 8x8 grey digits) and `seven.png`: what zoo.predict is shown on."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    (root / "scans").mkdir(exist_ok=True)
+    for i in range(3):
+        pixels = (digits.images[i] * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels).save(root / "scans" / f"{i}.png")
+    seven = (digits.images[list(digits.target).index(7)] * 255 / 16).astype(np.uint8)
+    Image.fromarray(seven).save(root / "seven.png")
 
 
 class _Fast(ast.NodeTransformer):
@@ -671,6 +688,7 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ZOO_OFFLINE", "1")  # a download attempt fails instead of hanging
     _write_photos(tmp_path / "photos")
+    _write_scans(tmp_path)
     namespace = {"zoo": zoo, "np": np, "keras": keras}
     filename = f"README.md ({heading})"
     for part, source in (("given", GIVEN.get(heading, ("", ""))[0]), ("block", _runnable(block))):

@@ -475,11 +475,12 @@ def _finetune(args: argparse.Namespace) -> None:
 
     weights = None if str(args.weights).lower() == "none" else args.weights
     data = args.data
-    if args.image_size or args.augment or args.target or args.batch_size != 32:
+    if args.augment or args.target or args.batch_size != 32:
         data = _load_data(args)
     result = zoo.transfer.fine_tune(
         args.backbone,
         data,
+        image_size=args.image_size if data is args.data else None,
         epochs=args.epochs,
         fine_tune_epochs=args.fine_tune_epochs,
         learning_rate=args.learning_rate,

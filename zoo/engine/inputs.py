@@ -71,6 +71,18 @@ def with_pixel_scale(data, factor: float):
     )
 
 
+def _fits(network: keras.Model, data) -> bool:
+    """Whether the network takes what the pipelines yield (the shape, without batch)."""
+    shape = getattr(network, "input_shape", None)
+    if not isinstance(shape, tuple) or not shape or isinstance(shape[0], tuple):
+        return True  # several or structured inputs: nothing to compare
+    expected = tuple(data.input_shape)
+    given = tuple(shape[1:])
+    return len(given) == len(expected) and all(
+        g is None or e is None or g == e for g, e in zip(given, expected, strict=True)
+    )
+
+
 def prepare(model: keras.Model, data) -> Fitting:
     """Split off a model's raw-input preprocessing and fit the data to its network.
 
@@ -82,8 +94,13 @@ def prepare(model: keras.Model, data) -> Fitting:
         >>> [layer.name for layer in fitting.deployable("classification").layers][1:]
         ['preprocessing', 'mlp_tiny']
     """
-    _, network = split(model)
+    preprocessor, network = split(model)
     described = getattr(data, "inputs", {}) or {}
+    if preprocessor is not None and not _fits(network, data):
+        # a model whose preprocessing adapts the data (fine_tune's resizing, grey to
+        # RGB): fed the raw input it takes, whole; it cannot train as its network here
+        scale = described.get("scale", 1.0) if described.get("kind") == "image" else 1.0
+        return Fitting(model, with_pixel_scale(data, 1.0 / scale), None)
     if described.get("kind") == "image" and takes_raw_pixels(network):
         scale = described.get("scale", 1.0)
         return Fitting(

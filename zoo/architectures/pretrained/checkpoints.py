@@ -17,7 +17,9 @@ import keras
 
 from zoo import _catalogue
 from zoo import _validation as v
+from zoo._compat.keras import inbound_nodes
 from zoo.architectures import _common
+from zoo.layers.preprocessing import attach, split
 
 MODEL_FILE = "model.keras"
 
@@ -92,7 +94,8 @@ def load_checkpoint(
     Args:
         checkpoint: a name from :data:`CHECKPOINTS`.
         num_classes: None keeps the checkpoint's own head; a number puts a fresh head
-            (dropout, then softmax; sigmoid for 1) on its ``"backbone"`` sub-model.
+            (dropout, then softmax; sigmoid for 1) on its ``"backbone"`` sub-model,
+            keeping the raw-input preprocessing in front.
         dropout: dropout before a new head.
         head_activation: the new head's activation.
         name: the model name (default the checkpoint's).
@@ -106,17 +109,21 @@ def load_checkpoint(
     if name is not None:
         v.check_name("name", name)
     model = keras.saving.load_model(checkpoint_file(checkpoint), compile=False)
-    if num_classes is not None:
-        backbone = model.get_layer("backbone")
-        inputs = keras.Input(shape=model.input_shape[1:], name=model.inputs[0].name)
+    if num_classes is not None:  # a new head on the network; raw-input preprocessing kept
+        preprocessor, network = split(model)
+        # cut the loaded graph at the backbone (calling it anew would leave it with two
+        # calls, and fine_tune could no longer find where to cut)
+        (call,) = inbound_nodes(network.get_layer("backbone"))  # loaded: called once
+        features = call.output_tensors[0]
+        inputs = network.inputs
         outputs = _common.head(
-            backbone(inputs),
+            features,
             num_classes=num_classes,
             head_activation=head_activation,
             dropout=dropout,
             options=_common.Options("glorot_uniform", None, None),
         )
-        model = keras.Model(inputs, outputs, name=model.name)
+        model = attach(keras.Model(inputs, outputs, name=network.name), preprocessor)
     if name is not None:
         model.name = name
     return model
