@@ -446,6 +446,9 @@ def test_grey_data_are_turned_rgb_and_upsampled_for_an_rgb_model(tmp_path, capsy
     assert card["adapted"] == {"resize_to": [16, 16], "grey_to_rgb": True, "pixel_factor": 1.0}
     raw = _raw(data)
     np.testing.assert_allclose(result.model.predict(raw, verbose=0), result.predictions, atol=1e-5)
+    # zoo.evaluate scores the adapted model whole, on raw pixels: the same numbers
+    scored = zoo.evaluate(zoo.load(result.path), data)
+    assert scored.metrics["accuracy"] == pytest.approx(result.metrics["accuracy"])
 
 
 PARITY = """
