@@ -453,24 +453,28 @@ def _holds_strings(item: Any) -> bool:
     return any(isinstance(element, (str, os.PathLike)) for element in item)
 
 
+def _found(path: Path, extensions: tuple[str, ...], kind: str) -> list[Path]:
+    """The `kind` files with `extensions` under folder `path`, sorted; an error if none."""
+    found = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in extensions
+    )
+    if not found:
+        allowed = ", ".join(extensions)
+        raise v.invalid("inputs", f"folders that hold {kind} files ({allowed})", f"{path} has none")
+    return found
+
+
 def _image_files(item: str | os.PathLike) -> list[Path]:
     path = Path(item)
-    allowed = ", ".join(IMAGE_EXTENSIONS)
     if path.is_dir():
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
-        )
-        if not found:
-            raise v.invalid(
-                "inputs", f"folders that hold image files ({allowed})", f"{path} has none"
-            )
-        return found
+        return _found(path, IMAGE_EXTENSIONS, "image")
     if not path.exists():
         hint = "" if path.suffix else " (the model takes images, not text)"
         raise v.invalid("inputs", f"existing image files or folders of images{hint}", _shown(item))
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        allowed = ", ".join(IMAGE_EXTENSIONS)
         raise v.invalid("inputs", f"image files ({allowed})", f"{path}: not an image file")
     return [path]
 
@@ -564,18 +568,8 @@ def _texts(inputs: Any) -> _Batch:
 
 def _text_files(item: os.PathLike) -> list[Path]:
     path = Path(item)
-    allowed = ", ".join(TEXT_EXTENSIONS)
     if path.is_dir():
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in TEXT_EXTENSIONS
-        )
-        if not found:
-            raise v.invalid(
-                "inputs", f"folders that hold text files ({allowed})", f"{path} has none"
-            )
-        return found
+        return _found(path, TEXT_EXTENSIONS, "text")
     if not path.is_file():
         raise v.invalid("inputs", "existing text files or folders", str(path))
     return [path]
