@@ -418,3 +418,12 @@ def test_bad_arguments_and_models():
         zoo.predict(zoo.build("gpt_tiny"), np.zeros((1, 8)))
     with pytest.raises(ValueError, match=r"a functional keras.Model with known inputs"):
         zoo.predict(zoo.build("dcgan_tiny"), np.zeros((1, 8, 8, 1)))
+
+
+def test_a_model_saved_before_raw_inputs_warns(tmp_path):
+    model = zoo.build("convnet_tiny", input_shape=(8, 8, 1), num_classes=3)
+    zoo.save(model, tmp_path / "old", data={"task": "classification", "class_names": list("abc")})
+    pixels = np.full((2, 8, 8, 1), 128, "uint8")
+    with pytest.warns(UserWarning, match="before saved models took raw 0-255 pixels"):
+        table = zoo.predict(str(tmp_path / "old"), pixels)
+    assert set(table["predicted"]) <= {"a", "b", "c"}

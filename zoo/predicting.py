@@ -29,6 +29,7 @@ from zoo._compat.keras import producing_layer
 from zoo.data.images import IMAGE_EXTENSIONS
 from zoo.data.inputs import as_strings
 from zoo.data.text import TEXT_EXTENSIONS
+from zoo.engine import inputs as engine_inputs
 from zoo.layers.preprocessing import ImagePreprocessing, split
 
 __all__ = ["predict"]
@@ -216,12 +217,25 @@ def _signature(
         shape = tuple(first.shape[1:])
         if len(shape) != 3:
             raise v.invalid("model", "an image model with (height, width, channels) input", shape)
+        if data and "inputs" not in data and not _takes_raw_pixels(model):
+            warnings.warn(
+                f"zoo.predict: {model.name} was saved before saved models took raw 0-255 "
+                "pixels (its card has no data.inputs); it may expect pixels scaled to "
+                "[0, 1]. Retrain it, or feed it pixels / 255 with model.predict.",
+                UserWarning,
+                stacklevel=3,
+            )
         return dataclasses.replace(signature, shape=shape, dtype=dtype)
     if kind == "table":
         return dataclasses.replace(signature, columns=_table_columns(model, described))
     if kind == "array":
         return dataclasses.replace(signature, shape=tuple(first.shape[1:]), dtype=dtype)
     return signature
+
+
+def _takes_raw_pixels(model: keras.Model) -> bool:
+    preprocessor, network = split(model)
+    return preprocessor is not None or engine_inputs.takes_raw_pixels(network)
 
 
 def _inferred_kind(model: keras.Model) -> str:
