@@ -181,3 +181,16 @@ def test_one_pixel_convention_for_arrays(dtype):
         assert data.preprocessor is not None
     else:  # float arrays are the user's own scale, fed as they are
         assert batch.max() > 1.0 and data.preprocessor is None
+
+
+def test_a_column_constant_in_training_is_centred_not_blown_up(tmp_path):
+    frame = _table(40).assign(const=3.0)
+    data = zoo.data.load(frame, target="label")
+    rows = pd.DataFrame({"age": [30], "income": [50.0], "city": ["oslo"], "const": [5.0]})
+    encoded = data.transform(rows)[0]
+    assert encoded[data.encoder.feature_names.index("const")] == pytest.approx(2.0)
+    model = zoo.train("mlp_tiny", data, epochs=1, verbose=0, output=str(tmp_path / "m"))
+    loaded = zoo.load(tmp_path / "m")
+    columns = data.encoder.columns(rows)
+    np.testing.assert_allclose(split(loaded)[0].predict(columns, verbose=0), [encoded], atol=1e-5)
+    assert split(model.model)[0] is not None

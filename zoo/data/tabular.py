@@ -92,6 +92,11 @@ class TableEncoder:
         self.space = space(features, output_mode="concat", name="table_encoding")
         columns = self.columns(frame)
         self.space.adapt(tf.data.Dataset.from_tensor_slices(columns).batch(4096))
+        for column in self.numeric:  # a column constant in training: scale 1, not 1/epsilon
+            normalize = self.space.preprocessors[column]
+            if float(np.asarray(normalize.adapt_variance).max()) == 0.0:
+                normalize.adapt_variance.assign(np.ones(normalize.adapt_variance.shape))
+                normalize.finalize_state()
         return self
 
     @property
