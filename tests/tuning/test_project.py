@@ -100,6 +100,16 @@ def test_other_data_in_the_same_folder_is_refused_before_the_tuner(
     assert not (directory / first.directory.name / "trial_1").exists()
 
 
+def test_the_same_data_split_otherwise_is_refused(first, tmp_path, no_tuner):
+    directory = _copy(first, tmp_path)
+    resplit = zoo.data.load("digits", batch_size=64, validation_split=0.2)
+    with pytest.raises(ArgumentValueError) as error:
+        zoo.tune("mlp_tiny", resplit, space=SPACE, **_options(directory))  # the default name
+    message = str(error.value)
+    assert "splits" in message and "'validation': 180" in message and ADVICE in message
+    assert "'validation': 360" in message  # there, and here
+
+
 @pytest.mark.parametrize(
     ("change", "argument", "text"),
     [

@@ -7,9 +7,9 @@ or, worse, mixes two searches in one table. So zoo names a search's folder after
 architecture and data (``mlp-1a2b3c4d``: the first 8 hex digits of
 ``Data.fingerprint``), and writes ``zoo_search.json`` in it when the search starts:
 the architecture, the algorithm, the task, the objective and its direction, the
-search space in a stable JSON form, and the data's fingerprint, source, task, input
-shape and number of classes. A later call on that folder is compared with the record
-before any trial, before the tuner is built:
+search space in a stable JSON form, and the data's fingerprint, splits (sizes and
+seed), source, task, input shape and number of classes. A later call on that folder
+is compared with the record before any trial, before the tuner is built:
 
 - the same: the search resumes;
 - different: a ``ValueError`` says what differs (there vs here) and how to go on
@@ -49,7 +49,7 @@ _ARGUMENT = {
     "space": "space",
     "data": "data",
 }
-_DATA_KEYS = ("fingerprint", "task", "input_shape", "num_classes")
+_DATA_KEYS = ("fingerprint", "splits", "task", "input_shape", "num_classes")
 
 
 def short_fingerprint(fingerprint: Any) -> str:
@@ -134,8 +134,16 @@ def record(
             "task": data.task,
             "input_shape": [None if d is None else int(d) for d in data.input_shape],
             "num_classes": None if data.num_classes is None else int(data.num_classes),
+            "splits": _splits(data),
         },
     }
+
+
+def _splits(data: Any) -> dict[str, Any]:
+    """How the data was split: the split sizes and seed (same content, other splits: differs)."""
+    options = getattr(data, "options", None)
+    sizes = {k: None if n is None else int(n) for k, n in (data.sizes or {}).items()}
+    return {"sizes": sizes, "seed": getattr(options, "seed", None)}
 
 
 def has_search(folder: Path) -> bool:
