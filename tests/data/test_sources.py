@@ -82,6 +82,13 @@ def test_float_targets_mean_regression():
     [
         (np.zeros((10, 2)), np.zeros(9, int), ArgumentValueError, "one label per example"),
         (np.full((10, 2), np.nan), np.arange(10) % 2, ArgumentValueError, "NaN"),
+        (
+            np.where(np.eye(10, 2) > 0, np.inf, 0.0),
+            np.arange(10) % 2,
+            ArgumentValueError,
+            "infinity in 2 rows",
+        ),
+        (np.zeros((10, 2)), np.r_[np.zeros(9), np.inf], ArgumentValueError, "1 NaN or infinite"),
         (np.zeros((10, 2)), np.zeros(10, int), ArgumentValueError, "at least 2 classes"),
         (np.array([["a"]] * 10), np.arange(10) % 2, ArgumentTypeError, "numeric array"),
         (np.zeros(10), np.arange(10) % 2, ArgumentValueError, "(examples, features"),
@@ -294,3 +301,12 @@ def test_text_folder_bad_files(text_folder, capsys):
 def test_labels_only_with_a_feature_array():
     with pytest.raises(ArgumentTypeError, match="feature array"):
         zoo.data.load(_frame(), np.zeros(60))
+
+
+def test_an_infinite_table_cell_is_named_before_it_spoils_the_column(tmp_path):
+    frame = _frame(40)
+    frame.loc[7, "income"] = np.inf
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    with pytest.raises(ArgumentValueError, match="Received") as info:
+        zoo.data.load(str(tmp_path / "table.csv"), target="label")
+    assert "infinity in column(s) ['income'] at rows {'income': [7]}" in str(info.value)

@@ -611,7 +611,7 @@ def load(
 
     Raises:
         ValueError: for unusable data (an empty folder, one class, unreadable files,
-            NaN features, mismatched lengths, an unknown target) or settings.
+            NaN or infinite features or targets, mismatched lengths, an unknown target) or settings.
         TypeError: for arguments of the wrong type.
 
     Example:

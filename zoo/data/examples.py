@@ -107,6 +107,9 @@ def prepare_targets(
     if not np.issubdtype(y.dtype, np.number):
         raise v.invalid(name, "numeric targets for regression", y.dtype)
     y = y.astype("float32")
-    if np.isnan(y).any():
-        raise v.invalid(name, "targets without NaN", f"{int(np.isnan(y).sum())} NaN targets")
+    if not np.isfinite(y).all():
+        bad = int((~np.isfinite(y)).sum())
+        raise v.invalid(
+            name, "finite targets (no NaN or infinity)", f"{bad} NaN or infinite targets"
+        )
     return y, task, None

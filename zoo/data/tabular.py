@@ -31,10 +31,12 @@ def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
     y = np.asarray(y)
     if len(x) != len(y):
         raise v.invalid("y", f"one label per example ({len(x)} examples in x)", f"{len(y)} labels")
-    if np.issubdtype(x.dtype, np.floating) and np.isnan(x).any():
-        rows = np.unique(np.argwhere(np.isnan(x))[:, 0])
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        rows = np.unique(np.argwhere(~np.isfinite(x))[:, 0])
         raise v.invalid(
-            "x", "features without NaN", f"NaN in {len(rows)} rows, first {rows[:5].tolist()}"
+            "x",
+            "finite features (no NaN or infinity)",
+            f"NaN or infinity in {len(rows)} rows, first {rows[:5].tolist()}",
         )
     y, task, names = prepare_targets(y, task)
     x = x.astype("float32") if not np.issubdtype(x.dtype, np.integer) else x
@@ -185,6 +187,17 @@ def from_frame(
             "data",
             "numeric feature columns without missing values (fill or drop them first)",
             f"NaN counts {with_nan}",
+        )
+    infinite = {
+        c: np.flatnonzero(np.isinf(frame[c].to_numpy(dtype="float64")))[:5].tolist()
+        for c in numeric
+    }
+    infinite = {c: rows for c, rows in infinite.items() if rows}
+    if infinite:  # one inf would make a column's mean infinite and every row NaN
+        raise v.invalid(
+            "data",
+            "finite numeric feature columns (no infinity; replace or drop those rows)",
+            f"infinity in column(s) {sorted(infinite)} at rows {infinite}",
         )
     frame = frame.copy()
     for column in categorical:
