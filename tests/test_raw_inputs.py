@@ -194,3 +194,19 @@ def test_a_column_constant_in_training_is_centred_not_blown_up(tmp_path):
     columns = data.encoder.columns(rows)
     np.testing.assert_allclose(split(loaded)[0].predict(columns, verbose=0), [encoded], atol=1e-5)
     assert split(model.model)[0] is not None
+
+
+def test_attach_checks_its_preprocessor_and_never_wraps_twice():
+    import keras
+
+    from zoo.layers.preprocessing import attach
+
+    data = zoo.data.load("digits")
+    network = zoo.build("mlp_tiny", input_shape=(8, 8, 1), num_classes=10)
+    with pytest.raises(TypeError, match=r"named 'preprocessing'.*Received"):
+        attach(network, keras.Sequential([keras.layers.Rescaling(1 / 255)], name="other"))
+    assert attach(network, None) is network
+    whole = attach(network, data.preprocessor)
+    assert split(whole) == (whole.layers[1], network)
+    assert attach(whole, data.preprocessor) is whole  # takes raw input already
+    assert split(network) == (None, network)

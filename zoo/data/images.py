@@ -20,6 +20,7 @@ from zoo.data.examples import Examples, encode_labels, fingerprint
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 COLOR_MODES = ("auto", "rgb", "grayscale")
+GREY_MODES = ("L", "1", "I;16", "I")  # Pillow modes read as one channel by color_mode="auto"
 AUGMENTATIONS = ("flip", "rotation", "zoom", "contrast")
 DEFAULT_AUGMENT = {"flip": "horizontal", "rotation": 0.1, "zoom": 0.1, "contrast": 0.1}
 
@@ -121,7 +122,7 @@ def from_folder(
     """Examples from ``root/<class>/<image>`` files."""
     paths, ids, names, sizes, modes = scan_folder(root, skip_bad_files=skip_bad_files)
     if color_mode == "auto":
-        color_mode = "grayscale" if all(m in ("L", "1", "I;16", "I") for m in modes) else "rgb"
+        color_mode = "grayscale" if all(m in GREY_MODES for m in modes) else "rgb"
     channels = 1 if color_mode == "grayscale" else 3
     if image_size is None:
         counts = collections.Counter(sizes)

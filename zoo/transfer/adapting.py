@@ -31,8 +31,8 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
+from zoo.data.images import GREY_MODES
 
-_GREY_MODES = ("L", "1", "I;16", "I")  # as zoo.data reads them (color_mode="auto")
 _COLOURS = {1: "grey", 3: "RGB"}
 _COLOR_MODE = {1: "grayscale", 3: "rgb"}
 
@@ -327,7 +327,7 @@ def peek_folder(source: Any) -> tuple[set[tuple[int, int]], set[int]] | None:
         try:
             with Image.open(path) as image:
                 sizes.add((image.height, image.width))
-                channels.add(1 if image.mode in _GREY_MODES else 3)
+                channels.add(1 if image.mode in GREY_MODES else 3)
         except (OSError, SyntaxError, ValueError):
             continue
     return sizes, channels
