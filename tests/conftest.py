@@ -1,21 +1,29 @@
 """Test configuration: TensorFlow backend, quiet logs, fresh Keras state per test."""
 
 import os
+import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The CLI's catalogue cache (zoo/_catalogue_cache.py) lives in a folder of the run's own.
+os.environ["ZOO_CACHE_DIR"] = tempfile.mkdtemp(prefix="zoo-test-cache-")
 
 import keras
 import pytest
+
+
+def _no_network(host, port, timeout):
+    raise OSError(f"the test suite never connects ({host}:{port})")
 
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state(tmp_path, monkeypatch):
     """Seed everything, write saved models under tmp_path, clear Keras afterwards."""
     monkeypatch.setenv("ZOO_SAVED_MODELS", str(tmp_path / "saved_models"))
+    monkeypatch.setattr("zoo.environment.probe", _no_network)  # zoo doctor's connection check
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session()

@@ -1,4 +1,16 @@
+import pytest
+
 from zoo import cli, environment
+
+
+@pytest.fixture(autouse=True)
+def _hosts(monkeypatch):
+    """Stub the connection check (no test reaches the internet); returns the hosts tried."""
+    for name in ("ZOO_OFFLINE", "ZOO_WEIGHTS_MIRROR", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    tried = []
+    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: tried.append(host))
+    return tried
 
 
 def test_doctor_exits_0_when_nothing_failed(capsys):
@@ -18,3 +30,32 @@ def test_doctor_exits_1_with_the_fix_when_a_check_fails(monkeypatch, capsys):
     assert cli.main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL" in out and "fix: pip install 'keras-tuner>=1.4.7'" in out
+
+
+def test_doctor_says_the_network_is_unreachable_in_aligned_rows(monkeypatch, tmp_path, capsys):
+    def unreachable(host, port, timeout):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(environment, "probe", unreachable)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    assert cli.main(["doctor"]) == 0  # warnings do not fail
+    lines = capsys.readouterr().out.splitlines()
+    network = next(line for line in lines if line.startswith("  network "))
+    assert "unreachable (storage.googleapis.com:443: timed out;" in network
+    assert network.endswith("  WARN")
+    weights = next(line for line in lines if line.startswith("  ImageNet weights "))
+    assert "0 of " in weights and weights.endswith("  WARN")
+    assert any("zoo weights pull" in line for line in lines)
+    rows = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    columns = {len(line) - len(line.split()[-1]) for line in rows}
+    assert len(columns) == 1, rows  # every status starts in one column
+    assert max(len(line) for line in lines) <= environment.LINE_WIDTH
+
+
+def test_doctor_skips_the_network_with_zoo_offline(monkeypatch, capsys, _hosts):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    assert cli.main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "network" in out and "not checked (ZOO_OFFLINE=1" in out
+    assert _hosts == []

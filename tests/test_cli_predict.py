@@ -89,7 +89,6 @@ def test_predict_texts_text_files_and_csv_rows(saved, tmp_path, capsys, monkeypa
         (["digits", "{tmp}/fake.png"], "readable image files. Received: inputs='{tmp}/fake.png"),
         (["digits", "a cat"], "the model takes images, not text"),
         (["digits", "{tmp}/empty"], "folders that hold image files"),
-        (["digits", "{tmp}/a.png", "--top", "0"], "`top` must be a positive integer"),
         (["digits", "{tmp}/a.png", "--top", "11"], "at most the number of classes (10)"),
         (["houses", "{tmp}/a.png"], "a.png: not a CSV file"),
     ],

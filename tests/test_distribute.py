@@ -219,7 +219,7 @@ def test_killed_worker_stops_the_run_in_bounded_time(tmp_path, capfd):
     elapsed = time.monotonic() - start
     err = capfd.readouterr().err
     assert code == 137  # 128 + SIGKILL
-    assert "worker 1 exited with code -9" in err
+    assert "worker 1 failed first: it was killed by SIGKILL (signal 9)" in err
     assert elapsed < 90
 
 

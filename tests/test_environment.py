@@ -1,12 +1,49 @@
 import os
+import socket
 import sys
+import threading
+import time
 from pathlib import Path
 
 import keras
+import pandas as pd
 import pytest
 
 import zoo
-from zoo import distribute, environment
+from zoo import _quiet, distribute, environment
+
+HOSTS = ["storage.googleapis.com:443", "www.kaggle.com:443", "tfhub.dev:443"]
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Every host answers (a stub: no test opens a socket to the internet)."""
+    for name in ("ZOO_OFFLINE", "ZOO_WEIGHTS_MIRROR", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    connected = []
+    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: connected.append(host))
+    return connected
+
+
+def _unreachable(monkeypatch, *hosts, error=None):
+    """`hosts` (all when none are named) time out."""
+
+    def probe(host, port, timeout):
+        if not hosts or host in hosts:
+            raise error or TimeoutError("timed out")
+
+    monkeypatch.setattr(environment, "probe", probe)
+
+
+@pytest.fixture
+def nothing_on_disk(monkeypatch, tmp_path):
+    for name, folder in (
+        ("KERAS_HOME", "keras"),
+        ("ZOO_WEIGHTS_DIR", "weights"),
+        ("KAGGLEHUB_CACHE", "kagglehub"),
+        ("TFHUB_CACHE_DIR", "tfhub"),
+    ):
+        monkeypatch.setenv(name, str(tmp_path / folder))
 
 
 @pytest.fixture
@@ -42,6 +79,7 @@ def test_report_has_every_section_and_passes_here(report):
         "strategy 'auto'",
         "mixed precision 'auto'",
         "ZOO_OFFLINE",
+        "network",
         "ImageNet weights",
         "saved_models",
         "tuning",
@@ -55,6 +93,8 @@ def test_report_has_every_section_and_passes_here(report):
     assert _row(report, "strategy 'auto'")["value"].startswith("default")
     assert _row(report, "mixed precision 'auto'")["value"] == "float32"
     assert (table["fix"] != "").sum() == (table["status"] != "ok").sum()
+    assert _row(report, "network")["value"] == f"reachable ({', '.join(HOSTS)})"
+    assert report.network.status == "reachable" and list(report.network.hosts) == HOSTS
 
 
 def test_text_and_repr(report):
@@ -163,15 +203,190 @@ def test_other_backend_warns(monkeypatch):
     assert row["status"] == "warn" and "KERAS_BACKEND=tensorflow" in row["fix"]
 
 
-def test_offline_without_weights_warns(monkeypatch, tmp_path):
+def test_offline_without_weights_warns_and_skips_the_network(
+    monkeypatch, nothing_on_disk, _no_internet
+):
     monkeypatch.setenv("ZOO_OFFLINE", "1")
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
-    monkeypatch.delenv("ZOO_WEIGHTS_DIR", raising=False)
     report = zoo.doctor()
+    assert _no_internet == []  # no connection tried
     assert _row(report, "ZOO_OFFLINE")["value"].startswith("1")
+    network = _row(report, "network")
+    assert network["status"] == "ok" and network["value"].startswith("not checked (ZOO_OFFLINE=1")
+    assert report.network.status == "not checked" and report.network.skipped == "ZOO_OFFLINE=1"
     row = _row(report, "ImageNet weights")
     assert row["value"].startswith("0 of ") and row["status"] == "warn"
-    assert "zoo weights pull" in row["fix"]
+    assert "zoo weights pull" in row["fix"] and row["fix"].startswith("ZOO_OFFLINE=1: ")
+
+
+def test_unreachable_network_warns_with_how_to_prefetch(monkeypatch, nothing_on_disk):
+    _unreachable(monkeypatch)
+    report = zoo.doctor()
+    assert report.ok  # warnings only
+    assert report.network.status == "unreachable"
+    assert report.network.failed == dict.fromkeys(HOSTS, "timed out")
+    assert _row(report, "ZOO_OFFLINE")["value"] == "unset (downloads allowed, network unreachable)"
+    network = _row(report, "network")
+    assert network["status"] == "warn"
+    assert network["value"] == "unreachable (storage.googleapis.com:443: timed out; 2 more hosts)"
+    for part in ("zoo weights pull", "$ZOO_WEIGHTS_DIR", "$TFDS_DATA_DIR", "ZOO_OFFLINE=1"):
+        assert part in network["fix"]
+    for check, host, fix in (
+        ("ImageNet weights", "storage.googleapis.com:443", "zoo weights pull NAME"),
+        ("keras-hub presets", "www.kaggle.com:443", "$ZOO_WEIGHTS_DIR/<name>/"),
+        ("TF Hub modules", "tfhub.dev:443", "$TFHUB_CACHE_DIR"),
+    ):
+        row = _row(report, check)
+        assert row["value"].startswith("0 of ") and row["status"] == "warn", row
+        assert row["fix"].startswith(f"no network ({host})") and fix in row["fix"]
+    assert "4 warnings" in str(report).splitlines()[-1]
+
+
+def test_weights_on_disk_are_ok_without_network(monkeypatch):
+    from zoo.transfer import weights
+
+    on_disk = pd.DataFrame({"name": ["resnet_50.keras_in1k", "mobilenet_v2"], "offline": [1, 0]})
+    monkeypatch.setattr(weights, "list_weights", lambda: on_disk)
+    _unreachable(monkeypatch, error=ConnectionRefusedError(111, "Connection refused"))
+    report = zoo.doctor()
+    row = _row(report, "ImageNet weights")
+    assert row["status"] == "ok" and row["value"] == "1 of 2 on disk: resnet_50.keras_in1k"
+    assert report.network.failed["tfhub.dev:443"] == "Connection refused"
+
+
+def test_partly_reachable_network_names_what_is_cut_off(monkeypatch, nothing_on_disk):
+    _unreachable(monkeypatch, "www.kaggle.com", error=socket.gaierror(-2, "Name not known"))
+    report = zoo.doctor()
+    assert report.network.status == "partly reachable"
+    row = _row(report, "network")
+    assert row["status"] == "warn"
+    assert row["value"] == "partly reachable (www.kaggle.com:443: cannot resolve the name)"
+    assert row["fix"].startswith("keras-hub presets not on disk cannot be downloaded")
+    assert _row(report, "keras-hub presets")["status"] == "warn"
+    assert _row(report, "ImageNet weights")["status"] == "ok"
+    assert _row(report, "ZOO_OFFLINE")["value"] == "unset (downloads allowed)"
+
+
+def test_the_hosts_are_tried_at_once_and_a_hang_is_cut_short(monkeypatch):
+    # Tried one after another, the barrier would break: each waits for all three.
+    barrier = threading.Barrier(3, timeout=5)
+    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: barrier.wait())
+    assert environment.check_network().status == "reachable"
+
+    release = threading.Event()
+    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: release.wait(10))
+    try:
+        network = environment.check_network(timeout=0.05)
+    finally:
+        release.set()
+    assert network.failed == dict.fromkeys(HOSTS, "no answer within 0.55 s")
+    assert network.seconds < 5
+
+
+def test_a_mirror_and_a_proxy_change_the_hosts_tried(monkeypatch, _no_internet):
+    monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", "https://mirror.example.org:8443/weights")
+    assert environment.check_network().sources == {
+        "ImageNet weights": "mirror.example.org:8443",
+        "keras-hub presets": "www.kaggle.com:443",
+        "TF Hub modules": "tfhub.dev:443",
+    }
+    monkeypatch.setenv("ZOO_WEIGHTS_MIRROR", "/srv/weights")  # a folder: no network needed
+    assert "ImageNet weights" not in environment.check_network().sources
+
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("https_proxy", "http://proxy.example.org:3128")
+    _no_internet.clear()
+    assert environment.check_network().status == "reachable"
+    assert _no_internet == ["proxy.example.org"] * 2  # Kaggle's and TF Hub's, via the proxy
+    _unreachable(monkeypatch)
+    network = environment.check_network()
+    assert network.hosts["tfhub.dev:443"] == "proxy proxy.example.org:3128: timed out"
+
+
+def test_seconds_cover_the_tensorflow_import(monkeypatch):
+    def slow_import():  # zoo._quiet also lists the devices, their log lines hidden
+        time.sleep(0.5)
+
+    monkeypatch.setattr(_quiet, "import_tensorflow", slow_import)
+    report = zoo.doctor()
+    assert report.seconds >= 0.5
+    assert str(report).splitlines()[-1].endswith(f"({report.seconds:.1f} s)")
+
+
+def test_a_failing_tensorflow_import_is_not_raised(monkeypatch):
+    def broken():
+        raise RuntimeError("libcudart.so.12: cannot open shared object file")
+
+    monkeypatch.setattr(_quiet, "import_tensorflow", broken)
+    report = zoo.doctor()  # TensorFlow is imported in this process: the checks still run
+    assert report.ok and "devices" in set(report.table["section"])
+
+
+def _status_lines(report):
+    """Each row's first line and where its status starts, found by its check name."""
+    text = str(report)
+    lines = text.splitlines()
+    width = max(len(check) for check in report.table["check"])
+    found = []
+    for row in report.table.itertuples():
+        matches = [line for line in lines if line.startswith(f"  {row.check:<{width}}  ")]
+        assert len(matches) == 1, (row.check, text)
+        status = row.status.upper() if row.status != "ok" else "ok"
+        assert matches[0].endswith(f"  {status}"), matches[0]
+        found.append((matches[0], len(matches[0]) - len(status)))
+    return lines, found, 2 + width + 2
+
+
+def test_text_is_aligned_and_fits_88_columns(monkeypatch, tmp_path, nothing_on_disk):
+    _unreachable(monkeypatch)  # long values and fixes
+    deep = tmp_path.joinpath(*["a_rather_long_folder_name"] * 4, "tuning")
+    report = zoo.doctor(tuning_dir=deep)
+    lines, firsts, indent = _status_lines(report)
+    assert len({column for _, column in firsts}) == 1  # every status starts in one column
+    assert max(len(line) for line in lines) <= environment.LINE_WIDTH
+    continued = [line for line in lines if line.startswith(" " * indent)]
+    fixes = [line for line in continued if line[indent:].startswith("fix: ")]
+    assert len(fixes) == (report.table["fix"] != "").sum()
+    for line in continued:  # a value's next lines start under it, a fix's under its text
+        start = len(line) - len(line.lstrip())
+        assert start in (indent, indent + len("fix: ")), line
+    # The long path is broken after slashes, and nothing is lost.
+    first = next(i for i, line in enumerate(lines) if line.startswith("  tuning "))
+    parts = [lines[first][indent:].rsplit(None, 1)[0].rstrip()]
+    for line in lines[first + 1 :]:
+        if not line.startswith(" " * indent) or line[indent:].startswith("fix: "):
+            break
+        parts.append(("" if parts[-1].endswith("/") else " ") + line[indent:])
+    assert len(parts) > 2 and parts[0].endswith("/")
+    assert "".join(parts) == _row(report, "tuning")["value"]
+
+
+def test_wrap_breaks_at_spaces_then_slashes():
+    assert environment._wrap("a bb ccc dddd", 6) == ["a bb", "ccc", "dddd"]
+    assert environment._wrap("see /aaaa/bbbb/cccc here", 10) == [
+        "see",
+        "/aaaa/",
+        "bbbb/cccc",
+        "here",
+    ]
+    assert environment._wrap("x" * 12, 5) == ["xxxxx", "xxxxx", "xx"]
+    assert environment._wrap("", 5) == [""]
+
+
+def test_a_hand_made_report_prints_aligned():
+    table = pd.DataFrame(
+        [
+            ["folders", "tuning", "/x/" + "y" * 100 + " (writable)", "ok", ""],
+            ["folders", "weights", "/w (writable)", "warn", "set $ZOO_WEIGHTS_DIR " * 10],
+        ],
+        columns=environment.COLUMNS,
+    )
+    report = environment.DoctorReport(table=table, seconds=1.25)
+    lines, firsts, _ = _status_lines(report)
+    assert len({column for _, column in firsts}) == 1
+    assert max(len(line) for line in lines) <= environment.LINE_WIDTH
+    assert report.network.status == "not checked"
+    assert lines[-1] == "zoo doctor: 0 failed, 1 warning (1.2 s)"
 
 
 def test_bad_tuning_dir_type():
@@ -192,3 +407,18 @@ def test_minimum_versions_match_pyproject():
     }
     for _, pip_name, _, minimum in environment.PACKAGES + environment.OPTIONAL_PACKAGES:
         assert required[pip_name] == minimum, pip_name
+
+
+def test_a_bad_proxy_is_reported_not_raised(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://[proxy")  # urllib cannot parse it
+    report = zoo.doctor()
+    assert report.network.status == "not checked"
+    row = _row(report, "network")
+    assert row["status"] == "warn" and "HTTPS_PROXY" in row["fix"]
+
+
+def test_environment_variable_names_match_the_modules_that_read_them():
+    from zoo.transfer import backbones, weights
+
+    assert environment.OFFLINE_ENV == backbones.OFFLINE_ENV
+    assert environment.MIRROR_ENV == weights.MIRROR_ENV

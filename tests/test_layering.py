@@ -24,6 +24,8 @@ LAYERS = [
             "zoo._json",
             "zoo._version",
             "zoo._processes",
+            "zoo._archive",
+            "zoo._catalogue_cache",
         ],
     ),
     (

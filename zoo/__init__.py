@@ -13,13 +13,14 @@ Example:
 from __future__ import annotations
 
 import importlib
-import os as _os
 from typing import TYPE_CHECKING, Any
 
-# Keep TensorFlow's C++ start-up chatter out of notebooks and the CLI.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
+from zoo._quiet import hide_tensorflow_start_up
 from zoo._version import __version__
+
+# Keep TensorFlow's C++ start-up lines out of notebooks, scripts and the CLI, whoever
+# imports it after zoo (zoo itself, or `import keras`); see zoo/_quiet.py.
+hide_tensorflow_start_up()
 
 _FUNCTIONS = {
     "build": "zoo.registry",
@@ -35,9 +36,13 @@ _FUNCTIONS = {
     "export": "zoo.exporting",
     "predict": "zoo.predicting",
     "doctor": "zoo.environment",
+    # What zoo raises for what a user can fix (``except zoo.UserError``), without Keras.
+    "UserError": "zoo._validation",
+    "DamagedFileError": "zoo._validation",
+    "ResourceLimitError": "zoo._validation",
 }
 # zoo.doctor must run (and report) when TensorFlow is broken.
-_WITHOUT_TENSORFLOW = ("doctor",)
+_WITHOUT_TENSORFLOW = ("doctor", "UserError", "DamagedFileError", "ResourceLimitError")
 _MODULES = (
     "architectures",
     "data",
@@ -52,6 +57,9 @@ _MODULES = (
 )
 
 __all__ = [
+    "DamagedFileError",
+    "ResourceLimitError",
+    "UserError",
     "__version__",
     "architectures",
     "build",
@@ -91,6 +99,7 @@ if TYPE_CHECKING:  # pragma: no cover
         transfer,
         tuning,
     )
+    from zoo._validation import DamagedFileError, ResourceLimitError, UserError
     from zoo.environment import doctor
     from zoo.exporting import export
     from zoo.predicting import predict

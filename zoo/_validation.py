@@ -14,15 +14,32 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import keras
+
+class UserError(Exception):
+    """Base of every error zoo raises for something the user can fix.
+
+    The command line prints these as one line with exit code 2 (the traceback only
+    with ``--debug``); anything else is a bug in zoo or upstream and keeps its traceback.
+    """
 
 
-class ArgumentValueError(ValueError):
+class ArgumentValueError(UserError, ValueError):
     """An argument has the right type but a value zoo cannot use."""
 
 
-class ArgumentTypeError(TypeError):
+class ArgumentTypeError(UserError, TypeError):
     """An argument has a type zoo cannot use."""
+
+
+class DamagedFileError(UserError, ValueError):
+    """A file zoo reads (a saved model, its card, an image, a table) is damaged or lies.
+
+    The message names the file, what is wrong with it and what to do.
+    """
+
+
+class ResourceLimitError(UserError, MemoryError):
+    """Work that would not fit in the memory (or other resource) available."""
 
 
 _ERRORS = {ValueError: ArgumentValueError, TypeError: ArgumentTypeError}
@@ -235,6 +252,8 @@ def check_min_spatial(
 
 
 def _activation_names() -> list[str]:
+    import keras  # lazily: the CLI checks names without loading Keras
+
     return sorted(
         n
         for n in dir(keras.activations)
@@ -244,6 +263,8 @@ def _activation_names() -> list[str]:
 
 def check_activation(name: str, value: Any, *, allow_none: bool = False) -> Any:
     """Check an activation: a name Keras knows, or a callable."""
+    import keras  # lazily: the CLI checks names without loading Keras
+
     if value is None and allow_none:
         return None
     if callable(value):
@@ -265,6 +286,8 @@ def check_activation(name: str, value: Any, *, allow_none: bool = False) -> Any:
 
 def check_initializer(name: str, value: Any) -> Any:
     """Check a kernel initializer: a name Keras knows, or an Initializer."""
+    import keras  # lazily: the CLI checks names without loading Keras
+
     if isinstance(value, keras.initializers.Initializer):
         return value
     if not isinstance(value, str):
@@ -291,6 +314,8 @@ def check_regularizer(name: str, value: Any) -> Any:
     Accepts None, a float (L2 weight decay factor), 'l1', 'l2', 'l1_l2', or a
     keras.regularizers.Regularizer.
     """
+    import keras  # lazily: the CLI checks names without loading Keras
+
     if value is None or isinstance(value, keras.regularizers.Regularizer):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
@@ -308,6 +333,8 @@ def check_regularizer(name: str, value: Any) -> Any:
 
 def check_dtype(name: str, value: Any) -> Any:
     """Check a dtype policy name (for example 'float32' or 'mixed_float16') or None."""
+    import keras  # lazily: the CLI checks names without loading Keras
+
     if value is None or isinstance(value, keras.DTypePolicy):
         return value
     if not isinstance(value, str):
@@ -342,6 +369,8 @@ def check_num_classes(value: Any) -> int | None:
 
 def check_callbacks(value: Any) -> list[Any]:
     """Check `callbacks`: None or a list of ``keras.callbacks.Callback``."""
+    import keras  # lazily: the CLI checks names without loading Keras
+
     if value is not None and not (
         isinstance(value, (list, tuple))
         and all(isinstance(c, keras.callbacks.Callback) for c in value)

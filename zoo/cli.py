@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import os
 import sys
 import time
@@ -36,6 +35,9 @@ EPILOG = """examples:
 """
 
 
+DEBUG_HELP = "show the full traceback of an error (also ZOO_DEBUG=1)"
+
+
 def _parse_value(text: str) -> Any:
     """Parse a command-line value as a Python literal, else keep it as a string."""
     try:
@@ -52,6 +54,29 @@ def _parse_shape(text: str) -> tuple[int | None, ...]:
         raise argparse.ArgumentTypeError(
             f"--input-shape must be comma-separated integers such as 32,32,3. Received: {text!r}"
         ) from None
+
+
+def _number(kind: type, minimum: float, *, inclusive: bool = True):
+    """An argparse type: a `kind` number >= `minimum` (> with ``inclusive=False``)."""
+    bound = f">= {minimum}" if inclusive else f"> {minimum}"
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (not inclusive and value == minimum):
+            raise argparse.ArgumentTypeError(f"must be {noun} {bound}. Received: {text!r}")
+        return value
+
+    parse.__name__ = f"{kind.__name__} {bound}"  # argparse names the type in some errors
+    return parse
+
+
+_POSITIVE = _number(int, 1)
+_COUNT = _number(int, 0)
+_RATE = _number(float, 0.0, inclusive=False)
 
 
 def _parse_setting(text: str) -> tuple[str, Any]:
@@ -74,6 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"zoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -87,11 +113,11 @@ def make_parser() -> argparse.ArgumentParser:
         "With --train, train convnet_digits on all digits instead.",
     )
     demo.add_argument(
-        "--per-digit", type=int, default=1, help="labelled images per digit (default 1)"
+        "--per-digit", type=_POSITIVE, default=1, help="labelled images per digit (default 1)"
     )
-    demo.add_argument("--epochs", type=int, help="head epochs (default 60; --train: 40)")
+    demo.add_argument("--epochs", type=_POSITIVE, help="head epochs (default 60; --train: 40)")
     demo.add_argument(
-        "--fine-tune-epochs", type=int, default=20, help="fine-tuning epochs (default 20)"
+        "--fine-tune-epochs", type=_COUNT, default=20, help="fine-tuning epochs (default 20)"
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--train", action="store_true", help="the training demo instead")
@@ -111,13 +137,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     finetune.add_argument("backbone", metavar="BACKBONE", help="backbone name or saved model")
     _add_data_arguments(finetune)
-    finetune.add_argument("--epochs", type=int, default=5, help="head epochs (default 5)")
+    finetune.add_argument("--epochs", type=_POSITIVE, default=5, help="head epochs (default 5)")
     finetune.add_argument(
-        "--fine-tune-epochs", type=int, default=5, help="fine-tuning epochs (default 5)"
+        "--fine-tune-epochs", type=_COUNT, default=5, help="fine-tuning epochs (default 5)"
     )
-    finetune.add_argument("--learning-rate", type=float, default=1e-3, help="head rate")
+    finetune.add_argument("--learning-rate", type=_RATE, default=1e-3, help="head rate")
     finetune.add_argument(
-        "--fine-tune-learning-rate", type=float, help="default: learning rate / 10"
+        "--fine-tune-learning-rate", type=_RATE, help="default: learning rate / 10"
     )
     finetune.add_argument(
         "--unfreeze",
@@ -125,7 +151,7 @@ def make_parser() -> argparse.ArgumentParser:
         default="all",
         help="all, the number of top backbone layers, or a layer name (default all)",
     )
-    finetune.add_argument("--layer-decay", type=float, help="layer-wise rate factor in (0, 1]")
+    finetune.add_argument("--layer-decay", type=_RATE, help="layer-wise rate factor in (0, 1]")
     finetune.add_argument(
         "--weights",
         default="imagenet",
@@ -177,11 +203,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("name", metavar="ARCH", help="an architecture or preset name")
     _add_data_arguments(train)
-    train.add_argument("--epochs", type=int, default=20, help="maximum epochs (default 20)")
+    train.add_argument("--epochs", type=_POSITIVE, default=20, help="maximum epochs (default 20)")
     train.add_argument(
-        "--learning-rate", type=float, help="learning rate (default 1e-3 or the model's own)"
+        "--learning-rate", type=_RATE, help="learning rate (default 1e-3 or the model's own)"
     )
-    train.add_argument("--early-stopping", type=int, default=5, help="patience; 0 disables")
+    train.add_argument("--early-stopping", type=_COUNT, default=5, help="patience; 0 disables")
     train.add_argument(
         "--strategy", default="auto", help="auto, cpu, gpu, mirrored, tpu, multiworker"
     )
@@ -208,13 +234,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_data_arguments(tune)
     tune.add_argument("--algorithm", default="random", help="random, grid, bayesian or hyperband")
-    tune.add_argument("--max-trials", type=int, default=10, help="most trials (default 10)")
-    tune.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
+    tune.add_argument("--max-trials", type=_POSITIVE, default=10, help="most trials (default 10)")
+    tune.add_argument("--epochs", type=_POSITIVE, default=5, help="epochs per trial (default 5)")
     tune.add_argument(
         "--objective", help="metric to optimise (default val_accuracy, a GAN's val_mmd, val_loss)"
     )
     tune.add_argument("--direction", help="min or max (default: min for losses)")
-    tune.add_argument("--early-stopping", type=int, help="patience within a trial")
+    tune.add_argument("--early-stopping", type=_COUNT, help="patience within a trial")
     tune.add_argument(
         "--space",
         dest="space",
@@ -237,12 +263,12 @@ def make_parser() -> argparse.ArgumentParser:
     tune.add_argument("--output", help="best model's name or folder (default ARCH_tuned)")
     tune.add_argument(
         "--workers",
-        type=int,
+        type=_COUNT,
         default=0,
         help="run Keras Tuner's chief and N supervised worker processes on 127.0.0.1",
     )
     tune.add_argument(
-        "--trials-per-process", type=int, help="restart a worker after this many trials"
+        "--trials-per-process", type=_POSITIVE, help="restart a worker after this many trials"
     )
     tune.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     tune.add_argument("--no-save", action="store_true", help="do not save the best model")
@@ -253,7 +279,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Load MODEL (a name under saved_models/ or a path) and evaluate it.",
     )
     evaluate.add_argument("model", metavar="MODEL", help="saved model name or path")
-    _add_data_arguments(evaluate)
+    _add_data_arguments(evaluate, augment=False)
     evaluate.add_argument("--split", default="test", choices=["test", "validation"])
 
     launch = commands.add_parser(
@@ -263,8 +289,10 @@ def make_parser() -> argparse.ArgumentParser:
         "them: if one fails the others are stopped. With TF_CONFIG already set or "
         "under Slurm, runs the command once as this node's worker.",
     )
-    launch.add_argument("--workers", type=int, default=2, help="number of workers (default 2)")
-    launch.add_argument("--timeout", type=float, help="stop everything after this many seconds")
+    launch.add_argument(
+        "--workers", type=_POSITIVE, default=2, help="number of workers (default 2)"
+    )
+    launch.add_argument("--timeout", type=_RATE, help="stop everything after this many seconds")
     launch.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
 
     weights = commands.add_parser(
@@ -319,7 +347,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--tolerance",
-        type=float,
+        type=_number(float, 0.0),
         help="largest absolute difference allowed (default 1e-4; 1e-2 for mixed precision)",
     )
 
@@ -340,12 +368,12 @@ def make_parser() -> argparse.ArgumentParser:
         help="image files or folders, texts, text files, CSV files or .npy files",
     )
     predict.add_argument(
-        "--top", type=int, metavar="K", help="only the K most probable classes per row"
+        "--top", type=_POSITIVE, metavar="K", help="only the K most probable classes per row"
     )
     predict.add_argument(
         "--output", metavar="FILE.csv", help="write the table to this CSV file instead"
     )
-    predict.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    predict.add_argument("--batch-size", type=_POSITIVE, default=32, help="batch size (default 32)")
 
     commands.add_parser(
         "doctor",
@@ -355,6 +383,11 @@ def make_parser() -> argparse.ArgumentParser:
         "weights are on disk, and whether zoo's folders are writable, each with ok, warn or "
         "fail and a fix. Exits with status 1 when a check failed.",
     )
+    for command in [*commands.choices.values(), *weights_actions.choices.values()]:
+        # Also after the command (`zoo train ... --debug`); SUPPRESS keeps `zoo --debug`.
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
@@ -370,21 +403,30 @@ def _add_set_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_data_arguments(parser: argparse.ArgumentParser, *, augment: bool = True) -> None:
     parser.add_argument(
         "--data", required=True, metavar="SOURCE", help="digits, a CSV, a folder or tfds:NAME"
     )
     parser.add_argument("--target", help="target column of a CSV")
-    parser.add_argument("--batch-size", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument(
+        "--categorical",
+        nargs="+",
+        metavar="COLUMN",
+        help="table columns to one-hot encode although they hold numbers (codes, ids)",
+    )
+    parser.add_argument("--batch-size", type=_POSITIVE, default=32, help="batch size (default 32)")
     parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
-    parser.add_argument("--augment", action="store_true", help="random flip/rotation/zoom/contrast")
+    if augment:  # training commands only: evaluation never augments
+        parser.add_argument(
+            "--augment", action="store_true", help="random flip/rotation/zoom/contrast"
+        )
     parser.add_argument(
         "--task",
         help="classification, regression, autoencoder, language_modeling or generative "
         "(default: the architecture's, else the data's)",
     )
     parser.add_argument(
-        "--sequence-length", type=int, help="tokens per text, or per window of a corpus"
+        "--sequence-length", type=_POSITIVE, help="tokens per text, or per window of a corpus"
     )
     parser.add_argument(
         "--tokenizer", default="character", help="character or word (language modelling)"
@@ -397,15 +439,17 @@ def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any
 
     options = {
         "target": args.target,
+        **({"categorical": tuple(args.categorical)} if args.categorical else {}),
         "batch_size": args.batch_size,
         "image_size": args.image_size,
-        "augment": args.augment or None,
+        "augment": getattr(args, "augment", False) or None,
     }
     if args.sequence_length is not None:
         options["sequence_length"] = args.sequence_length
     if tasks.data_task(args.task, model_or_name) == "language_modeling":
         options.update(task="language_modeling", tokenizer=args.tokenizer)
         del options["target"], options["augment"], options["image_size"]
+        options.pop("categorical", None)
     return options
 
 
@@ -541,15 +585,36 @@ def run_demo(
     }
 
 
+def _catalogue_table(pattern: str, source: str | None, pretrained: bool):
+    """``zoo.list_architectures(pattern, ...)`` from the cached catalogue (see _catalogue)."""
+    import fnmatch
+
+    import pandas as pd
+
+    catalogue = _catalogue(rows=True)
+    old_names: dict[str, list[str]] = {}
+    for old, row in catalogue["deprecated"].items():
+        old_names.setdefault(row, []).append(old)
+
+    def chosen(row: dict[str, Any]) -> bool:
+        names = [row["name"], row["name"].partition(".")[0], *old_names.get(row["name"], [])]
+        return (
+            any(fnmatch.fnmatchcase(name, pattern) for name in names)
+            and (source is None or row["source"] == source)
+            and (not pretrained or row["weights"] is not None)
+        )
+
+    table = pd.DataFrame([row for row in catalogue["rows"] if chosen(row)])
+    if table.empty:
+        return table
+    return table.astype({"params": "Int64", "offline": bool})
+
+
 def _list(args: argparse.Namespace) -> None:
     import pandas as pd
 
-    import zoo
-
-    table = zoo.list_architectures(
-        args.pattern, source=args.source, pretrained=True if args.pretrained else None
-    )
-    if args.family:
+    table = _catalogue_table(args.pattern, args.source, args.pretrained)
+    if args.family and not table.empty:
         table = table[table["family"] == args.family]
     if table.empty:
         print(f"No architecture matches {args.pattern!r}. Try `zoo list` for all names.")
@@ -761,11 +826,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _doctor() -> int:
-    with contextlib.suppress(Exception):  # the doctor reports a broken TensorFlow itself
-        _import_tensorflow_quietly()
     from zoo import environment
 
-    report = environment.doctor()
+    report = environment.doctor()  # imports TensorFlow itself, and survives a broken one
     print(report)
     return 0 if report.ok else 1
 
@@ -773,16 +836,113 @@ def _doctor() -> int:
 def _import_tensorflow_quietly() -> None:
     from zoo._quiet import import_tensorflow
 
-    import_tensorflow(list_devices=True)
+    import_tensorflow()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``zoo`` command; returns the exit status."""
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+# ------------------------------------------------------------ checks before slow work
+
+
+def _catalogue(*, rows: bool = False) -> dict[str, Any]:
+    """The catalogue's names (with `rows`, its table) from the cache, else from Keras."""
+    from zoo import _catalogue_cache
+
+    cached = _catalogue_cache.read()
+    if cached is not None and (cached["rows"] is not None or not rows):
+        return cached
+    _import_tensorflow_quietly()
+    import json
+
+    from zoo import registry
+
+    names, others = registry.names(), registry.aliases()
+    catalogue = {
+        "accepted": {
+            **{name: name for name in names},
+            **{name: row for name, row in others.items() if not registry.is_deprecated(name)},
+        },
+        "deprecated": {name: row for name, row in others.items() if registry.is_deprecated(name)},
+        "parameters": {name: registry.get_entry(name).parameters for name in names},
+        "rows": None,
+    }
+    if rows:  # pandas writes Int64's missing values as null
+        catalogue["rows"] = json.loads(registry.list_architectures().to_json(orient="records"))
+    _catalogue_cache.write(catalogue)
+    return catalogue
+
+
+def _check_architecture(name: str, settings: Sequence[tuple[str, Any]] = ()) -> None:
+    """Refuse an unknown architecture or ``--set`` key before anything slow happens."""
+    from zoo import _validation as v
+
+    catalogue = _catalogue()
+    row = catalogue["accepted"].get(name) or catalogue["deprecated"].get(name)
+    if row is None:
+        raise v.unknown_name(
+            "architecture",
+            name,
+            catalogue["accepted"],
+            hint="See `zoo list` (or zoo.list_architectures()) for every name.",
+        )
+    v.check_kwargs(f"architecture {row!r}", dict(settings), catalogue["parameters"][row])
+
+
+def _saved_models_dir() -> Path:
+    # As zoo.saving.saved_models_dir(), without loading Keras.
+    return Path(os.environ.get("ZOO_SAVED_MODELS", "saved_models"))
+
+
+def _is_saved_model(name_or_path: str) -> bool:
+    path = Path(name_or_path)
+    if path.exists():
+        return True
+    return "/" not in name_or_path and (_saved_models_dir() / name_or_path).exists()
+
+
+def _check_saved_model(name_or_path: str) -> None:
+    """Refuse a saved model that does not exist before loading TensorFlow."""
+    if _is_saved_model(name_or_path):
+        return
+    root, known = _saved_models_dir(), []
+    if root.is_dir():
+        known = sorted(p.name for p in root.iterdir() if (p / "model.keras").is_file())
+    listed = f" Saved models in {root}: {', '.join(known)}." if known else ""
+    raise FileNotFoundError(
+        f"No saved model at {Path(name_or_path) if '/' in name_or_path else root / name_or_path}"
+        f": a saved model is a name under {root}/, or a folder or .keras file that exists."
+        f"{listed} Received: model={name_or_path!r}"
+    )
+
+
+def _check_backbone(name: str) -> None:
+    """A fine-tuning backbone: a saved model, or a catalogue name."""
+    if not _is_saved_model(name):
+        _check_architecture(name)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Names and files the command needs, checked before TensorFlow or data load."""
+    command = args.command
+    if command in ("train", "build", "tune"):
+        _check_architecture(args.name, args.settings if command != "tune" else ())
+    elif command == "finetune":
+        _check_backbone(args.backbone)
+    elif command in ("evaluate", "export", "predict"):
+        _check_saved_model(args.model)
+
+
+# ------------------------------------------------------------------------------ main
+
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+"""Besides zoo's own ``UserError``s, errors that the CLI shows as one line (exit 2)."""
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "launch":
         from zoo.distribute import launch
 
@@ -796,49 +956,68 @@ def main(argv: Sequence[str] | None = None) -> int:
         return launch(command, workers=args.workers, timeout=args.timeout)
     if args.command == "doctor":  # works, and says why, when TensorFlow is broken
         return _doctor()
+    _check_arguments(args)
+    if args.command == "list":
+        _list(args)
+        return 0
     _import_tensorflow_quietly()
-    from zoo._validation import ArgumentTypeError, ArgumentValueError
-
-    try:
-        if args.command == "demo" and args.train:
-            run_demo(
-                output=args.output or "digits_convnet", epochs=args.epochs or 40, seed=args.seed
-            )
-        elif args.command == "demo":
-            run_transfer_demo(
-                args.output,
-                per_digit=args.per_digit,
-                epochs=args.epochs,
-                fine_tune_epochs=args.fine_tune_epochs,
-                seed=args.seed,
-            )
-        elif args.command == "finetune":
-            _finetune(args)
-        elif args.command == "list":
-            _list(args)
-        elif args.command == "build":
-            _build(args)
-        elif args.command == "train":
-            _train(args)
-        elif args.command == "evaluate":
-            _evaluate(args)
-        elif args.command == "tune":
-            _tune(args)
-        elif args.command == "predict":
-            _predict(args)
-        elif args.command == "weights":
-            return _weights(args)
-        elif args.command == "export":
-            return _export(args)
-    except (
-        ArgumentValueError,
-        ArgumentTypeError,
-        FileNotFoundError,
-        FileExistsError,
-    ) as error:
-        print(f"zoo {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    if args.command == "demo" and args.train:
+        run_demo(output=args.output or "digits_convnet", epochs=args.epochs or 40, seed=args.seed)
+    elif args.command == "demo":
+        run_transfer_demo(
+            args.output,
+            per_digit=args.per_digit,
+            epochs=args.epochs,
+            fine_tune_epochs=args.fine_tune_epochs,
+            seed=args.seed,
+        )
+    elif args.command == "finetune":
+        _finetune(args)
+    elif args.command == "build":
+        _build(args)
+    elif args.command == "train":
+        _train(args)
+    elif args.command == "evaluate":
+        _evaluate(args)
+    elif args.command == "tune":
+        _tune(args)
+    elif args.command == "predict":
+        _predict(args)
+    elif args.command == "weights":
+        return _weights(args)
+    elif args.command == "export":
+        return _export(args)
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``zoo`` command; returns the exit status.
+
+    A user error (a bad argument, an unknown name, a missing or damaged file) prints one
+    line, ``zoo COMMAND: error: ...``, and returns 2; ``--debug`` (or ``ZOO_DEBUG=1``)
+    shows its traceback instead. Anything else is a bug and keeps its traceback.
+    """
+    from zoo import _validation as v
+
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    debug = args.debug or os.environ.get("ZOO_DEBUG") == "1"
+    try:
+        return _run(parser, args)
+    except (v.UserError, *USER_ERRORS) as error:
+        if debug:
+            raise
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"zoo {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print(f"zoo {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

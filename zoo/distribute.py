@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +27,14 @@ from zoo._compat.tensorflow import (
     release_traced_gradients,
     start_watchdog,
 )
-from zoo._processes import free_ports, stop_processes, stream_output
+from zoo._processes import (
+    GuardedProcess,
+    describe_exit,
+    free_ports,
+    shell_status,
+    stop_processes,
+    stream_output,
+)
 
 __all__ = [
     "PRECISIONS",
@@ -144,6 +153,7 @@ def _multiworker_strategy():
         f"'Timeout' traceback. Raise ${START_TIMEOUT_ENV} if workers start slowly."
     )
     options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=seconds)
+    _report_peer_failures()
     try:
         with start_watchdog(seconds, message):
             strat = tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
@@ -158,6 +168,84 @@ def _multiworker_strategy():
         ) from None
     _MULTIWORKER.append(strat)
     return strat
+
+
+def _peer_failure(error: BaseException | None) -> BaseException | None:
+    """The TensorFlow error in `error`'s chain that says a peer worker stopped, if any."""
+    import tensorflow as tf
+
+    kinds = (
+        tf.errors.UnavailableError,
+        tf.errors.AbortedError,
+        tf.errors.CancelledError,
+        tf.errors.DeadlineExceededError,
+    )
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = str(error)
+        if isinstance(error, kinds) and any(
+            word in text for word in ("ollective", "/job:worker", "peer", "/task:")
+        ):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _peer_failure_line(error: BaseException) -> str:
+    """One line for a worker whose peer stopped: who this is, what TensorFlow said.
+
+    For example ``zoo launch: worker 0: a peer worker stopped (UnavailableError:
+    recvmsg:Connection reset by peer); stopping``.
+    """
+    text = getattr(error, "message", None) or str(error)
+    reason = text.split("aborted by:")[-1]  # the collective's own cause, when it names one
+    reason = reason.split("The error could be from a previous operation")[0]
+    lines = [line.strip() for line in reason.splitlines() if line.strip()]
+    noise = ("File ", "Detected at node", "[[", "{{")  # where, not why
+    lines = [x for x in lines if not (x.startswith(noise) or x.endswith("execution error:"))]
+    reason = " ".join(lines)
+    for tail in (" [type.googleapis.com", " [[", " [Op:", " Additional GRPC error"):
+        reason = reason.split(tail)[0]
+    reason = reason.strip() or type(error).__name__
+    if len(reason) > 200:
+        reason = reason[:197] + "..."
+    if "ZOO_WORKER_INDEX" in os.environ:
+        who = f"zoo launch: worker {os.environ['ZOO_WORKER_INDEX']}"
+    else:
+        task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
+        who = f"zoo: {task.get('type', 'worker')} {task.get('index', 0)}"
+    return f"{who}: a peer worker stopped ({type(error).__name__}: {reason}); stopping"
+
+
+def _report_peer_failures() -> None:
+    """Make an uncaught peer failure end this worker with one line, not a traceback.
+
+    A multi-worker collective whose peer died raises ``UnavailableError`` (or an
+    aborted, cancelled or timed-out error) from inside the training step, with a long
+    traceback and the graph's node; the user's command (``zoo train``, a script) does
+    not catch it. This hook prints :func:`_peer_failure_line` instead; Python then
+    exits with code 1 as usual (its shutdown takes about a second here, with nothing
+    printed). Any other error keeps Python's usual traceback.
+    """
+    previous = sys.excepthook
+    if getattr(previous, "zoo_peer_failures", False):
+        return
+
+    def hook(kind, error, traceback):
+        failure = _peer_failure(error) if isinstance(error, Exception) else None
+        if failure is None:
+            previous(kind, error, traceback)
+            return
+        try:
+            line = _peer_failure_line(failure)
+        except Exception:  # never lose the report: fall back to the traceback
+            previous(kind, error, traceback)
+            return
+        print(line, file=sys.stderr, flush=True)
+
+    hook.zoo_peer_failures = True
+    sys.excepthook = hook
 
 
 # The dtype policy mixed_precision("auto") picks for each kind of device.
@@ -368,35 +456,61 @@ def launch(
 
     Each worker gets a ``TF_CONFIG`` for a cluster of `workers` workers on free
     loopback ports, and its output is prefixed with ``[worker i]``. If any worker
-    fails, the others are stopped (SIGTERM, then SIGKILL after `grace` seconds) and
-    its exit code is returned; a `timeout` bounds the whole run. When ``TF_CONFIG``
-    is already set, or under Slurm, the command runs once as this node's worker.
+    fails, a line says which one failed first and how (its exit code or signal), the
+    others are stopped (SIGTERM, then SIGKILL after `grace` seconds: TensorFlow's
+    multi-worker runtime catches SIGTERM as a preemption notice and keeps running) and
+    its exit status is returned; a `timeout` bounds the whole run. A worker whose peer failed
+    says so in one line (not TensorFlow's traceback). When ``TF_CONFIG`` is already
+    set, or under Slurm, the command runs once as this node's worker.
+
+    Workers never outlive the launcher: each runs under a guard process that ends it
+    (and whatever it started) within seconds once the launcher is gone, however it
+    went, ``kill -9`` included (see :mod:`zoo._processes`).
+
+    Args:
+        command: the program and its arguments, for example
+            ``["zoo", "train", "mlp", "--data", "digits", "--strategy", "multiworker"]``.
+        workers: how many workers to start (a positive integer).
+        timeout: seconds after which every worker is stopped (None: no limit).
+        grace: seconds between SIGTERM and SIGKILL when stopping workers.
 
     Returns:
-        0 when every worker succeeded, else the first failing worker's exit code
-        (124 on timeout).
+        0 when every worker succeeded, else the exit status of the worker that failed
+        first (128 + N for a signal N, as a shell reports it), 124 on timeout, 130 on
+        Ctrl-C.
+
+    Raises:
+        ArgumentTypeError: `command` is not a list of strings, `workers` not an
+            integer, `timeout` or `grace` not a number.
+        ArgumentValueError: `command` is empty or its program is not found,
+            `workers` < 1, `timeout` <= 0 or `grace` < 0. All checked before anything
+            starts.
 
     Example:
         >>> zoo.distribute.launch(["zoo", "train", "mlp", "--data", "digits",  # doctest: +SKIP
         ...                        "--strategy", "multiworker"], workers=2)
     """
-    import subprocess
-
-    if not command:
-        raise v.invalid("command", "a command to run, after `--`", command)
+    command = _check_command(command)
     workers = v.check_int("workers", workers, minimum=1)
     if timeout is not None:
-        timeout = v.check_float("timeout", timeout, minimum=1.0)
+        timeout = v.check_float("timeout", timeout)
+        if timeout <= 0:
+            raise v.invalid(
+                "timeout", "a positive number of seconds, or None for no limit", timeout
+            )
+    grace = v.check_float("grace", grace, minimum=0.0)
     env = dict(os.environ)
     if "TF_CONFIG" in env or cluster_from_slurm() is not None:
         if "TF_CONFIG" not in env:
             env["TF_CONFIG"] = json.dumps(cluster_from_slurm())
-        return subprocess.call(command, env=env)
+        return _run_one_worker(command, env, grace)
 
     ports = free_ports(workers)
     cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
-    processes = []
-    for index in range(workers):
+    processes: list[GuardedProcess] = []
+    pumps, exits = [], queue.Queue()
+
+    def started(index: int) -> GuardedProcess:
         worker_env = {
             **env,
             "TF_CONFIG": json.dumps(
@@ -405,42 +519,125 @@ def launch(
             "ZOO_WORKER_INDEX": str(index),
             "PYTHONUNBUFFERED": "1",
         }
-        process = subprocess.Popen(
-            command,
-            env=worker_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
+        process = GuardedProcess(command, env=worker_env)
         processes.append(process)
-        stream_output(process, f"[worker {index}] ")
+        pumps.append(stream_output(process, f"[worker {index}] ", keep=_QuietCollectiveAborts()))
+        # One waiter per worker: the queue holds exits in the order they happened.
+        threading.Thread(
+            target=lambda: exits.put((index, process.wait())), name="zoo-waiter", daemon=True
+        ).start()
+        return process
 
-    def stop_all():
+    def stop_all() -> None:
         stop_processes(processes, grace)
+        for pump in pumps:  # the workers' last lines come before our return
+            pump.join(timeout=2.0)
 
     start = time.monotonic()
     try:
-        while True:
-            codes = [p.poll() for p in processes]
-            failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
-            if failed:
-                index, code = failed[0]
+        for index in range(workers):
+            started(index)
+        finished = 0
+        while finished < workers:
+            left = None if timeout is None else timeout - (time.monotonic() - start)
+            if left is not None and left <= 0:
                 print(
-                    f"zoo launch: worker {index} exited with code {code}; stopping the "
-                    f"other workers.",
+                    f"zoo launch: timed out after {timeout:g} s; stopping the workers.",
                     file=sys.stderr,
                     flush=True,
                 )
                 stop_all()
-                return code if code > 0 else 128 - code
-            if all(c == 0 for c in codes):
-                return 0
-            if timeout is not None and time.monotonic() - start > timeout:
-                print(f"zoo launch: timed out after {timeout:.0f} s; stopping.", file=sys.stderr)
-                stop_all()
                 return 124
-            time.sleep(0.2)
+            try:
+                index, code = exits.get(timeout=0.5 if left is None else min(left, 0.5))
+            except queue.Empty:
+                continue
+            if code == 0:
+                finished += 1
+                continue
+            print(
+                f"zoo launch: worker {index} failed first: it {describe_exit(code)}; "
+                "stopping the other workers.",
+                file=sys.stderr,
+                flush=True,
+            )
+            stop_all()
+            return shell_status(code)
+        stop_all()  # all exited: only waits for their last lines
+        return 0
     except KeyboardInterrupt:
+        print("zoo launch: interrupted; stopping the workers.", file=sys.stderr, flush=True)
         stop_all()
         return 130
+    except BaseException:
+        stop_all()
+        raise
+
+
+def _check_command(command: Any) -> list[str]:
+    """`command` as a list of strings whose program exists, or a zoo error."""
+    import shutil
+
+    if isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple)):
+        raise v.invalid(
+            "command", "a list of strings, the program and its arguments", command, TypeError
+        )
+    if not command:
+        raise v.invalid("command", "a command to run, after `--`", command)
+    if not all(isinstance(part, str) for part in command):
+        raise v.invalid(
+            "command", "a list of strings (convert numbers with str)", command, TypeError
+        )
+    if shutil.which(command[0]) is None:
+        raise v.invalid(
+            "command",
+            f"a program on PATH or the path of an executable file; {command[0]!r} is neither "
+            "(check its spelling, activate the environment that has it, or give its path)",
+            command,
+        )
+    return list(command)
+
+
+def _run_one_worker(command: list[str], env: dict[str, str], grace: float) -> int:
+    """Run this node's worker (``TF_CONFIG`` or Slurm), in our process group."""
+    process = GuardedProcess(command, env=env, new_session=False, capture=False)
+    try:
+        return shell_status(process.wait())
+    except KeyboardInterrupt:  # the worker got the terminal's Ctrl-C itself
+        stop_processes([process], grace)
+        return 130
+    except BaseException:
+        stop_processes([process], grace)
+        raise
+
+
+class _QuietCollectiveAborts:
+    """Drops TensorFlow's C++ log records of an aborted collective, kept per worker.
+
+    When a peer worker stops, TensorFlow logs the aborted collective (``E... ring_alg.cc:
+    291] Aborting RingReduce with UNAVAILABLE: ...``, ``StartAbort``, ``Local rendezvous
+    is aborting``, each with continuation lines) before the worker's own one-line report
+    (:func:`_report_peer_failures`), which says the same.
+    """
+
+    STATUSES = ("UNAVAILABLE", "CANCELLED", "ABORTED", "DEADLINE_EXCEEDED")
+    CONTINUATIONS = (
+        "/job:",
+        "The tasks have crashed",
+        "The error could be from a previous operation",
+        "Additional GRPC error information",
+        ":UNKNOWN:Error received from peer",
+    )
+
+    def __init__(self) -> None:
+        self.dropping = False
+
+    def __call__(self, line: str) -> bool:
+        if line[:1] in ("E", "W") and line[1:5].isdigit() and "] " in line:  # a C++ record
+            text = line.split("] ", 1)[1]
+            self.dropping = "bort" in text and any(s in text for s in self.STATUSES)
+            return not self.dropping
+        if self.dropping and line.startswith(self.CONTINUATIONS):
+            return False
+        self.dropping = False
+        return True

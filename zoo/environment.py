@@ -4,9 +4,12 @@
 devices TensorFlow sees and what ``strategy="auto"`` and ``mixed_precision="auto"``
 would pick there (:func:`zoo.distribute.auto_choice`), which pretrained weights are on
 disk for offline use (:func:`zoo.transfer.weights.list_weights` and the keras-hub and
-TF Hub listings), and whether zoo's folders can be written. Each check is ``ok``,
+TF Hub listings), whether the hosts those weights download from answer
+(:func:`check_network`: one short TCP connection per host, concurrently, skipped with
+``ZOO_OFFLINE=1``), and whether zoo's folders can be written. Each check is ``ok``,
 ``warn`` or ``fail``; warnings and failures come with the fix. Nothing is downloaded
 and nothing is left behind: the writability checks create and delete a temporary file.
+The time it reports covers everything, TensorFlow's import and device listing included.
 
 Example:
     >>> report = zoo.doctor()
@@ -17,14 +20,22 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 import importlib.metadata
 import os
 import platform
+import re
 import shutil
+import socket
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +72,70 @@ OPTIONAL_PACKAGES = (
     ("onnxruntime", "onnxruntime", ("onnxruntime", "onnxruntime-gpu"), "1.18"),
 )
 _SHOWN_NAMES = 6
+# Where zoo's pretrained rows download from: (offline listing, host, port).
+# keras.applications' ImageNet weights (and keras.datasets) come from Google Cloud
+# Storage; keras-hub presets through kagglehub from Kaggle; TF Hub handles from tfhub.dev
+# (which redirects to Kaggle).
+DOWNLOAD_HOSTS = (
+    ("ImageNet weights", "storage.googleapis.com", 443),
+    ("keras-hub presets", "www.kaggle.com", 443),
+    ("TF Hub modules", "tfhub.dev", 443),
+)
+# As zoo.transfer.backbones.OFFLINE_ENV and zoo.transfer.weights.MIRROR_ENV, which
+# import Keras: the network check starts before TensorFlow is imported.
+OFFLINE_ENV = "ZOO_OFFLINE"
+MIRROR_ENV = "ZOO_WEIGHTS_MIRROR"
+NETWORK_TIMEOUT = 1.5  # seconds per connection; the hosts are tried concurrently
+# How to get each listing's files onto a machine without network.
+PREFETCH = {
+    "ImageNet weights": "zoo weights pull NAME (on a machine with internet; copy the files "
+    "into $ZOO_WEIGHTS_DIR here), or fine-tune with weights=None",
+    "keras-hub presets": "copy a preset folder into $ZOO_WEIGHTS_DIR/<name>/ (or "
+    "kagglehub's cache)",
+    "TF Hub modules": "copy the module into $TFHUB_CACHE_DIR",
+}
+LINE_WIDTH = 88  # str(DoctorReport) fits an 88-column terminal
+_STATUS_WIDTH = 4  # "ok", "WARN", "FAIL"
+_MIN_VALUE_WIDTH = 24
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkCheck:
+    """Whether the hosts zoo downloads pretrained weights from answer (see :func:`check_network`).
+
+    Attributes:
+        hosts: ``"host:port"`` -> why it could not be reached (``""`` when it
+            answered), for each host checked; empty when the check was skipped.
+        sources: what downloads from where: offline listing (``"ImageNet weights"``,
+            ``"keras-hub presets"``, ``"TF Hub modules"``) -> ``"host:port"``. A listing
+            that needs no network (``$ZOO_WEIGHTS_MIRROR`` a local folder) is absent.
+        skipped: why the check did not run (``"ZOO_OFFLINE=1"``), else ``""``.
+        seconds: how long the check took.
+    """
+
+    hosts: dict[str, str] = dataclasses.field(default_factory=dict)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    skipped: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """The hosts that did not answer, with why."""
+        return {host: error for host, error in self.hosts.items() if error}
+
+    @property
+    def status(self) -> str:
+        """``"reachable"``, ``"partly reachable"``, ``"unreachable"`` or ``"not checked"``."""
+        if self.skipped or not self.hosts:
+            return "not checked"
+        if not self.failed:
+            return "reachable"
+        return "unreachable" if len(self.failed) == len(self.hosts) else "partly reachable"
+
+    def unreachable(self, listing: str) -> str | None:
+        """The host `listing` downloads from when it did not answer, else None."""
+        host = self.sources.get(listing)
+        return host if host is not None and self.hosts.get(host) else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,11 +145,15 @@ class DoctorReport:
     Attributes:
         table: one row per check: ``section``, ``check``, ``value``, ``status``
             (``"ok"``, ``"warn"`` or ``"fail"``) and ``fix`` (empty when ok).
-        seconds: how long the checks took.
+        seconds: how long the checks took, TensorFlow's import and device listing
+            included.
+        network: whether the download hosts answered (a :class:`NetworkCheck`; its
+            ``status`` is ``"not checked"`` with ``ZOO_OFFLINE=1``).
     """
 
     table: pd.DataFrame
     seconds: float = 0.0
+    network: NetworkCheck = dataclasses.field(default_factory=NetworkCheck)
 
     @property
     def ok(self) -> bool:
@@ -87,18 +166,30 @@ class DoctorReport:
         return self.table[self.table["status"] != "ok"]
 
     def __str__(self) -> str:
+        """The table as text at most :data:`LINE_WIDTH` columns wide.
+
+        Every status sits in one column; a long value continues on the next lines under
+        the value column, and a fix follows its row, indented the same way.
+        """
         table = self.table
         check_width = max([len(c) for c in table["check"]] + [5])
-        value_width = min(max([len(x) for x in table["value"]] + [5]), 60)
+        indent = 2 + check_width + 2  # where values start
+        room = LINE_WIDTH - indent - 2 - _STATUS_WIDTH
+        longest = max([len(x) for x in table["value"]] + [5])
+        value_width = min(longest, max(room, _MIN_VALUE_WIDTH))
+        fix_width = max(LINE_WIDTH - indent - len("fix: "), _MIN_VALUE_WIDTH)
         lines = []
         for section in dict.fromkeys(table["section"]):
             lines.append(f"{section}:")
             for row in table[table["section"] == section].itertuples():
                 status = row.status.upper() if row.status != "ok" else "ok"
-                line = f"  {row.check:<{check_width}}  {row.value:<{value_width}}  {status}"
+                first, *rest = _wrap(row.value, value_width)
+                lines.append(f"  {row.check:<{check_width}}  {first:<{value_width}}  {status}")
+                lines.extend(" " * indent + line for line in rest)
                 if row.fix:
-                    line += f"\n  {'':<{check_width}}  fix: {row.fix}"
-                lines.append(line.rstrip())
+                    fix = _wrap(row.fix, fix_width)
+                    lines.append(" " * indent + "fix: " + fix[0])
+                    lines.extend(" " * (indent + len("fix: ")) + line for line in fix[1:])
         failed = int((table["status"] == "fail").sum())
         warned = int((table["status"] == "warn").sum())
         verdict = "all checks passed" if not failed and not warned else ""
@@ -116,6 +207,172 @@ class DoctorReport:
             f"DoctorReport(ok={self.ok}, checks={len(self.table)}, "
             f"warnings={int(counts.get('warn', 0))}, failures={int(counts.get('fail', 0))})"
         )
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` characters, broken at spaces.
+
+    A word longer than a line (a path) gets lines of its own, broken after its slashes
+    where it can, else anywhere.
+    """
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if len(word) > width:
+            if line:
+                lines.append(line)
+            *whole, line = _chunks(word, width)
+            lines.extend(whole)
+        elif not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line]
+
+
+def _chunks(word: str, width: int) -> list[str]:
+    chunks, chunk = [], ""
+    for part in re.split(r"(?<=/)", word):
+        if chunk and len(chunk) + len(part) > width:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += part
+        while len(chunk) > width:
+            chunks.append(chunk[:width])
+            chunk = chunk[width:]
+    return [*chunks, chunk] if chunk else chunks
+
+
+def probe(host: str, port: int, timeout: float) -> None:
+    """Open and close one TCP connection to `host`:`port`; raise OSError if it cannot.
+
+    The one place :func:`check_network` touches the network (tests replace it).
+    """
+    with socket.create_connection((host, port), timeout=timeout):
+        pass
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, socket.gaierror):
+        return "cannot resolve the name"
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return "timed out"
+    if isinstance(error, OSError):
+        return str(error.strerror or error)
+    return f"{type(error).__name__}: {error}"
+
+
+def _download_hosts() -> list[tuple[str, str, int]]:
+    """(listing, host, port) for each listing that downloads; ``$ZOO_WEIGHTS_MIRROR`` counts."""
+    mirror = os.environ.get(MIRROR_ENV, "").strip()
+    hosts = []
+    for listing, host, port in DOWNLOAD_HOSTS:
+        if listing == "ImageNet weights" and mirror:
+            parts = urllib.parse.urlsplit(mirror)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                continue  # a local folder: no network needed
+            default = 443 if parts.scheme == "https" else 80
+            try:
+                host, port = parts.hostname, parts.port or default
+            except ValueError:  # a bad port; pulling from the mirror says so
+                host, port = parts.hostname, default
+        hosts.append((listing, host, port))
+    return hosts
+
+
+def _proxy_for(host: str) -> tuple[str, int] | None:
+    """The HTTPS proxy that downloads from `host` would go through (urllib's rules)."""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname:
+        return None
+    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
+
+
+def _start_network_check(timeout: float = NETWORK_TIMEOUT) -> Callable[[], NetworkCheck]:
+    """Start :func:`check_network`'s connections; the result returns what they found.
+
+    The connections run in daemon threads, so the caller can do other work (import
+    TensorFlow) meanwhile. A thread still waiting (a name lookup that hangs) after
+    `timeout` plus half a second counts as "no answer" and is left behind.
+    """
+    start = time.perf_counter()
+    if os.environ.get(OFFLINE_ENV) == "1":
+        return lambda: NetworkCheck(skipped=f"{OFFLINE_ENV}=1")
+    sources: dict[str, str] = {}
+    targets: dict[str, tuple[str, int, str]] = {}  # host:port -> (where to connect, via)
+    try:
+        for listing, host, port in _download_hosts():
+            key = f"{host}:{port}"
+            sources[listing] = key
+            proxy = _proxy_for(host)
+            via = f"proxy {proxy[0]}:{proxy[1]}: " if proxy else ""
+            targets[key] = (*(proxy or (host, port)), via)
+    except ValueError as error:  # urllib cannot parse $ZOO_WEIGHTS_MIRROR or a proxy
+        failure = NetworkCheck(skipped=f"cannot check: {error}")
+        return lambda: failure
+    found: dict[str, str] = {}
+    finished: dict[str, float] = {}
+
+    def attempt(key: str, host: str, port: int, via: str) -> None:
+        try:
+            probe(host, port, timeout)
+            found[key] = ""
+        except Exception as error:
+            found[key] = via + _reason(error)
+        finished[key] = time.perf_counter()
+
+    threads = [
+        threading.Thread(target=attempt, args=(key, *target), daemon=True, name=f"zoo-{key}")
+        for key, target in targets.items()
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = start + timeout + 0.5
+
+    @functools.cache  # one answer, however often asked
+    def result() -> NetworkCheck:
+        for thread in threads:
+            thread.join(max(deadline - time.perf_counter(), 0.0))
+        hosts = {
+            key: found.get(key, f"no answer within {timeout + 0.5:g} s")
+            for key in targets  # in DOWNLOAD_HOSTS' order
+        }
+        done = len(finished) == len(targets)
+        end = max(finished.values(), default=start) if done else time.perf_counter()
+        return NetworkCheck(hosts=hosts, sources=sources, seconds=end - start)
+
+    return result
+
+
+def check_network(timeout: float = NETWORK_TIMEOUT) -> NetworkCheck:
+    """Whether the hosts zoo's pretrained weights download from answer, within ~`timeout`.
+
+    Opens one TCP connection to each host of :data:`DOWNLOAD_HOSTS` (port 443; the
+    ``$ZOO_WEIGHTS_MIRROR`` host instead of Google's when a mirror URL is set; the
+    HTTPS proxy instead when one is set), all at once, and closes it: nothing is sent.
+    Skipped with ``ZOO_OFFLINE=1``.
+
+    Args:
+        timeout: seconds to wait for each connection.
+
+    Returns:
+        A :class:`NetworkCheck`.
+
+    Example:
+        >>> check_network().status  # doctest: +SKIP
+        'reachable'
+    """
+    return _start_network_check(timeout)()
 
 
 def package_version(distributions: tuple[str, ...]) -> str | None:
@@ -331,48 +588,100 @@ def _listing(names: list[str], present: list[bool]) -> str:
     return text
 
 
-def _offline(checks: _Checks) -> None:
-    from zoo.transfer import backbones
-
-    offline = os.environ.get(backbones.OFFLINE_ENV) == "1"
+def _network_row(checks: _Checks, network: NetworkCheck, offline: bool) -> None:
+    if offline:
+        checks.add("offline", "network", f"not checked ({OFFLINE_ENV}=1: zoo downloads nothing)")
+        return
+    if network.skipped:
+        checks.add(
+            "offline",
+            "network",
+            f"not checked ({network.skipped})",
+            "warn",
+            f"correct ${MIRROR_ENV} or $HTTPS_PROXY (a URL such as http://host:3128)",
+        )
+        return
+    failed = network.failed
+    if not failed:
+        checks.add("offline", "network", f"reachable ({', '.join(network.hosts)})")
+        return
+    first, error = next(iter(failed.items()))
+    more = len(failed) - 1
+    detail = f"{first}: {error}" + (f"; {more} more host{'s' if more > 1 else ''}" if more else "")
+    if len(failed) == len(network.hosts):
+        checks.add(
+            "offline",
+            "network",
+            f"unreachable ({detail})",
+            "warn",
+            "pretrained weights not on disk cannot be downloaded here: prefetch them on a "
+            "machine with internet (zoo weights pull NAME) and copy them into "
+            "$ZOO_WEIGHTS_DIR, or use weights=None; datasets must be on disk too (tfds:NAME "
+            f"prepared in $TFDS_DATA_DIR). Behind a proxy, set HTTPS_PROXY; {OFFLINE_ENV}=1 "
+            "skips downloads and this check",
+        )
+        return
+    cut_off = [listing for listing in PREFETCH if network.unreachable(listing)]
     checks.add(
         "offline",
-        backbones.OFFLINE_ENV,
-        "1 (no downloads)" if offline else "unset (downloads allowed)",
+        "network",
+        f"partly reachable ({detail})",
+        "warn",
+        "; ".join(
+            f"{listing} not on disk cannot be downloaded: {PREFETCH[listing]}"
+            for listing in cut_off
+        )
+        or "check the host named here (a firewall or proxy rule)",
     )
+
+
+def _offline(checks: _Checks, network: NetworkCheck) -> None:
+    offline = os.environ.get(OFFLINE_ENV) == "1"
+    if offline:
+        value = "1 (no downloads)"
+    elif network.status == "unreachable":
+        value = "unset (downloads allowed, network unreachable)"
+    else:
+        value = "unset (downloads allowed)"
+    checks.add("offline", OFFLINE_ENV, value)
+    _network_row(checks, network, offline)
     listings = []
     try:
         from zoo.transfer import weights
 
-        table = weights.list_weights()
-        listings.append(
-            (
-                "ImageNet weights",
-                table,
-                "zoo weights pull NAME (on a machine with internet; copy the files into "
-                "$ZOO_WEIGHTS_DIR here), or fine-tune with weights=None",
-            )
-        )
+        listings.append(("ImageNet weights", weights.list_weights()))
     except Exception as error:
-        checks.add("offline", "ImageNet weights", f"cannot list: {error}", "warn", "")
-    for label, module, function, fix in (
-        (
-            "keras-hub presets",
-            "text",
-            "text_rows",
-            "copy a preset folder into $ZOO_WEIGHTS_DIR/<name>/ (or kagglehub's cache)",
-        ),
-        ("TF Hub modules", "hub", "hub_rows", "copy the module into $TFHUB_CACHE_DIR"),
+        checks.add(
+            "offline",
+            "ImageNet weights",
+            f"cannot list: {type(error).__name__}: {error}",
+            "warn",
+            "pip install --force-reinstall the package the error names",
+        )
+    for label, module, function in (
+        ("keras-hub presets", "text", "text_rows"),
+        ("TF Hub modules", "hub", "hub_rows"),
     ):
         try:
             rows = getattr(__import__(f"zoo.transfer.{module}", fromlist=[function]), function)()
-            listings.append((label, pd.DataFrame(rows, columns=["name", "offline"]), fix))
+            listings.append((label, pd.DataFrame(rows, columns=["name", "offline"])))
         except Exception as error:
-            checks.add("offline", label, f"cannot list: {type(error).__name__}: {error}", "warn")
-    for label, table, fix in listings:
+            checks.add(
+                "offline",
+                label,
+                f"cannot list: {type(error).__name__}: {error}",
+                "warn",
+                "pip install --force-reinstall the package the error names",
+            )
+    for label, table in listings:
         value = _listing(list(table["name"]), [bool(x) for x in table["offline"]])
-        if offline and len(table) and not table["offline"].any():
-            checks.add("offline", label, value, "warn", f"{backbones.OFFLINE_ENV}=1: {fix}")
+        none_here = len(table) > 0 and not table["offline"].any()
+        host = network.unreachable(label)
+        if none_here and offline:
+            checks.add("offline", label, value, "warn", f"{OFFLINE_ENV}=1: {PREFETCH[label]}")
+        elif none_here and host:
+            fix = f"no network ({host}), so none can be built pretrained: {PREFETCH[label]}"
+            checks.add("offline", label, value, "warn", fix)
         else:
             checks.add("offline", label, value)
 
@@ -462,7 +771,13 @@ def _folders(checks: _Checks, tuning_dir: Path | None) -> None:
 
 
 def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
-    """Check zoo's installation: versions, backend, devices, offline files, folders.
+    """Check zoo's installation: versions, backend, devices, offline files, network, folders.
+
+    Imports TensorFlow (its start-up lines hidden) and lists its devices first, so a
+    broken TensorFlow is reported as a failed check rather than raised. Meanwhile it
+    checks whether the hosts pretrained weights download from answer
+    (:func:`check_network`, about 2 s at most; skipped with ``ZOO_OFFLINE=1``): when they
+    do not, a listing with nothing on disk warns, with how to prefetch its files.
 
     Args:
         tuning_dir: the Keras Tuner folder to check for writing (default
@@ -470,7 +785,9 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
 
     Returns:
         A :class:`DoctorReport`: ``.table`` (one row per check, with a fix for each
-        warning and failure), ``.ok`` (no check failed) and a readable ``str()``.
+        warning and failure), ``.ok`` (no check failed), ``.network`` (the
+        :class:`NetworkCheck`), ``.seconds`` (all of it, TensorFlow's import included)
+        and a readable ``str()``.
 
     Raises:
         TypeError: if `tuning_dir` is not a path.
@@ -482,6 +799,11 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
     if tuning_dir is not None and not isinstance(tuning_dir, (str, os.PathLike)):
         raise v.invalid("tuning_dir", "None or a folder path", tuning_dir, TypeError)
     start = time.perf_counter()
+    network = _start_network_check()  # runs while TensorFlow is imported
+    with contextlib.suppress(Exception):  # a broken TensorFlow is reported under devices
+        from zoo import _quiet
+
+        _quiet.import_tensorflow()
     checks = _Checks()
     from zoo._version import __version__
 
@@ -491,7 +813,7 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
     if _keras(checks):  # the rest imports Keras
         _devices(checks)
         try:
-            _offline(checks)
+            _offline(checks, network())
             _folders(checks, None if tuning_dir is None else Path(tuning_dir))
         except ImportError as error:  # a broken dependency
             checks.add(
@@ -502,4 +824,4 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
                 "pip install --force-reinstall the package named here",
             )
     table = pd.DataFrame(checks.rows, columns=COLUMNS)
-    return DoctorReport(table=table, seconds=time.perf_counter() - start)
+    return DoctorReport(table=table, seconds=time.perf_counter() - start, network=network())

@@ -26,7 +26,8 @@ import pandas as pd
 from zoo import _validation as v
 from zoo import registry, saving, tasks
 from zoo._compat.keras import producing_layer
-from zoo.data.images import IMAGE_EXTENSIONS
+from zoo.data.examples import DamagedSourceError
+from zoo.data.images import IMAGE_EXTENSIONS, UnusableImageError, open_image
 from zoo.data.inputs import as_strings
 from zoo.data.text import TEXT_EXTENSIONS
 from zoo.engine import inputs as engine_inputs
@@ -495,21 +496,16 @@ def _image_files(item: str | os.PathLike) -> list[Path]:
 
 def _read_image(path: Path, channels: int) -> np.ndarray:
     """A file's pixels (0-255 float32) with the model's channels."""
-    from PIL import Image, UnidentifiedImageError
-
     if channels not in (1, 3, 4):
         raise v.invalid("model", "an image model with 1, 3 or 4 channels", channels)
     try:
-        with Image.open(path) as image:
-            image.load()  # a full decode: truncated files fail here
+        with open_image(path) as image:  # fully decoded: truncated files fail here
             if channels == 4:
                 return np.asarray(image.convert("RGBA"), dtype="float32")
             rgb = np.asarray(image.convert("RGB"), dtype="float32")
-    except UnidentifiedImageError:
-        raise v.invalid("inputs", "readable image files", f"{path}: not an image") from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except UnusableImageError as error:
         raise v.invalid(
-            "inputs", "readable image files", f"{path}: corrupt or truncated ({error})"
+            "inputs", "readable image files", f"{path}: {error.reason}", DamagedSourceError
         ) from None
     if channels == 3:
         return rgb

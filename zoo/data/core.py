@@ -12,7 +12,7 @@ import numpy as np
 
 from zoo import _validation as v
 from zoo.data import corpus, folders, images, tabular, text
-from zoo.data.bundled import BUNDLED
+from zoo.data.bundled import BUNDLED, unknown_source
 from zoo.data.examples import Examples
 
 CACHE_BYTES_ENV = "ZOO_CACHE_BYTES"
@@ -521,6 +521,7 @@ def load(
     *,
     target: str | None = None,
     features: list[str] | None = None,
+    categorical: list[str] | tuple[str, ...] | None = None,
     task: str | None = None,
     batch_size: int = 32,
     validation_split: float = 0.1,
@@ -547,7 +548,12 @@ def load(
         - numpy arrays: ``load(x, y)`` or ``load((x, y))``;
         - a pandas DataFrame with a ``target`` column (numeric columns are
           standardised, categorical ones one-hot encoded, fitted on train only);
-        - a CSV file path (as a DataFrame);
+          a text column is categorical, but one whose non-missing cells are at
+          least 90% (and not all) numbers is taken for a numeric column with stray
+          cells (typos, placeholders such as ``"?"``) and refused with those cells
+          named: fix or drop those rows, or declare the column with `categorical`;
+        - a CSV file path (as a DataFrame; ``.tsv`` files are tab-separated; rows
+          in errors are the file's lines, the header being line 1);
         - a folder ``root/<class>/<file>`` of images (JPEG, PNG, BMP, GIF) or of
           text files (tokenised; the vocabulary is learned on train only; raw strings
           with ``tokenize=False``); a folder whose subfolders are ``train/`` and
@@ -572,6 +578,9 @@ def load(
         target: the target column of a table (default: a column named target,
             label, labels, class or y).
         features: the feature columns of a table (default: all but the target).
+        categorical: feature columns of a table to one-hot encode even though they
+            hold numbers (codes such as zip codes or product ids), or that hold
+            mostly numbers but are categories (see Sources); values become strings.
         task: ``"classification"``, ``"regression"`` (default: regression for
             float targets, classification otherwise) or ``"language_modeling"``.
         batch_size: examples per batch.
@@ -592,7 +601,11 @@ def load(
             and out-of-vocabulary).
         sequence_length: tokens per text (padded or truncated); for language
             modelling, tokens per window.
-        skip_bad_files: skip (and count) unreadable files instead of raising.
+        skip_bad_files: skip (and count) unusable files instead of raising: files
+            that are not images or UTF-8 texts, damaged ones, images over Pillow's
+            decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``; raise it for
+            files you trust) and images TensorFlow's decoder would misread (TIFF
+            behind an image suffix, 1-bit or palette BMPs).
         cache: ``"auto"`` caches decoded images in memory when they fit
             (``$ZOO_CACHE_BYTES``, default 2 GiB); True or False to force.
         shuffle: shuffle the training split every epoch.
@@ -610,8 +623,15 @@ def load(
         A :class:`Data`.
 
     Raises:
-        ValueError: for unusable data (an empty folder, one class, unreadable files,
-            NaN or infinite features or targets, mismatched lengths, an unknown target) or settings.
+        FileNotFoundError: (``zoo.data.bundled.SourceNotFoundError``) for a `source`
+            string that looks like a path (a path separator, a leading ``.`` or ``~``,
+            or a data suffix such as ``.csv``) where no file or folder exists.
+        ValueError: for unusable data (an empty folder, one class, a class subfolder
+            without usable files, unreadable or damaged files (``DamagedFileError``),
+            images over Pillow's pixel limit, NaN or infinite features, targets or
+            `stratify` groups, a mostly numeric column with text cells, repeated
+            column names, a table without feature columns, mismatched lengths, an
+            unknown target or named source) or settings.
         TypeError: for arguments of the wrong type.
 
     Example:
@@ -641,7 +661,12 @@ def load(
     if task is not None:
         v.check_choice("task", task, ("classification", "regression", "language_modeling"))
     if task == "language_modeling":
-        for name, value in (("y", y), ("target", target), ("stratify", stratify)):
+        for name, value in (
+            ("y", y),
+            ("target", target),
+            ("stratify", stratify),
+            ("categorical", categorical),
+        ):
             if value is not None:
                 raise v.invalid(name, "None for task='language_modeling'", type(value).__name__)
         examples = corpus.from_text(
@@ -659,6 +684,27 @@ def load(
 
     import pandas as pd
 
+    given = source
+    if isinstance(source, str) and source.startswith("~"):
+        source = os.path.expanduser(source)
+    is_table = isinstance(source, pd.DataFrame) or (
+        isinstance(source, (str, os.PathLike))
+        and Path(source).suffix.lower() in tabular.TABLE_SUFFIXES
+        and not Path(source).is_dir()
+    )
+    if categorical is not None and not is_table:
+        raise v.invalid(
+            "categorical",
+            "None unless the source is a table (a DataFrame or a CSV file)",
+            categorical,
+        )
+    table_options = {
+        "target": target,
+        "features": features,
+        "categorical": categorical,
+        "task": task,
+    }
+
     if isinstance(source, str) and source.startswith("tfds:"):
         name = source[len("tfds:") :]
         v.check_str("source", name)
@@ -669,7 +715,7 @@ def load(
     if isinstance(source, str) and source in BUNDLED:
         examples = BUNDLED[source]()
     elif isinstance(source, pd.DataFrame):
-        examples = tabular.from_frame(source, target=target, features=features, task=task)
+        examples = tabular.from_frame(source, **table_options)
     elif isinstance(source, tuple) and len(source) == 2:
         examples = tabular.from_arrays(source[0], source[1], task)
     elif isinstance(source, np.ndarray):
@@ -679,11 +725,15 @@ def load(
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_file():
-            if path.suffix.lower() not in (".csv", ".tsv", ".txt"):
+            if path.suffix.lower() not in tabular.TABLE_SUFFIXES:
                 raise v.invalid(
-                    "source", "a .csv file, a folder, 'tfds:NAME' or a bundled name", str(path)
+                    "source",
+                    f"a table file ({', '.join(tabular.TABLE_SUFFIXES)}), a folder, "
+                    "'tfds:NAME' or a bundled name (read other files with pandas and pass "
+                    "the DataFrame)",
+                    str(path),
                 )
-            examples = tabular.from_csv(path, target=target, features=features, task=task)
+            examples = tabular.from_csv(path, **table_options)
         elif path.is_dir():
             is_images = _folder_kind(path) == "images"
 
@@ -720,13 +770,7 @@ def load(
                 return data
             examples = load_one(path)
         else:
-            raise v.unknown_name(
-                "data source",
-                str(source),
-                list(BUNDLED),
-                hint="A source is a bundled name, 'tfds:NAME', an existing CSV file or folder, "
-                "numpy arrays or a pandas DataFrame.",
-            )
+            raise unknown_source(given)
     else:
         raise v.invalid(
             "source",
@@ -765,5 +809,12 @@ def _check_groups(stratify: Any, n: int) -> np.ndarray | None:
             "stratify",
             f"a 1-D array of {n} numbers or strings, one group label per example",
             f"shape {groups.shape} of {groups.dtype}",
+        )
+    if groups.dtype.kind in "fc" and not np.isfinite(groups).all():
+        rows = np.flatnonzero(~np.isfinite(groups))
+        raise v.invalid(
+            "stratify",
+            "group labels without NaN or infinity, one per example",
+            f"{len(rows)} NaN or infinite at rows {rows[:5].tolist()}",
         )
     return groups

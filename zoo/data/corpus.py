@@ -9,9 +9,6 @@ the same window one token later: position t is trained to predict token t + 1.
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import io
 import os
 from pathlib import Path
 from typing import Any
@@ -19,21 +16,13 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
+from zoo.data.bundled import BUNDLED_TEXTS, unknown_source, zen_of_python
 from zoo.data.examples import Examples, fingerprint
 from zoo.data.images import report_bad_files
 from zoo.data.text import read_text_files
 
 TOKENIZERS = ("character", "word")
-
-
-def zen_of_python() -> str:
-    """The Zen of Python (PEP 20), which ships with Python as the ``this`` module."""
-    with contextlib.redirect_stdout(io.StringIO()):  # importing `this` prints it
-        import this
-    return codecs.decode(this.s, "rot13") + "\n"
-
-
-BUNDLED_TEXTS = {"zen": zen_of_python}
+__all__ = ["BUNDLED_TEXTS", "TOKENIZERS", "TokenEncoder", "from_text", "zen_of_python"]
 
 
 class TokenEncoder:
@@ -124,7 +113,7 @@ def _read(source: Any, skip_bad_files: bool) -> tuple[str, str]:
     if isinstance(source, (list, tuple)) and source and all(isinstance(s, str) for s in source):
         return "\n".join(source), f"{len(source)} texts"
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = Path(source).expanduser()
         if path.is_file():
             return _read_file(path), f"text file {path}"
         if path.is_dir():
@@ -133,13 +122,7 @@ def _read(source: Any, skip_bad_files: bool) -> tuple[str, str]:
             if not texts:
                 raise v.invalid("source", "a folder with text files", f"{path} has none")
             return "\n".join(texts), f"text folder {path} ({len(texts)} files)"
-        raise v.unknown_name(
-            "text source",
-            str(source),
-            list(BUNDLED_TEXTS),
-            hint="A language-modelling source is a bundled text, a text file, a folder of "
-            "text files or a list of strings.",
-        )
+        raise unknown_source(source, language_modeling=True)
     raise v.invalid(
         "source",
         "a bundled text name, a text file or folder, or a non-empty list of strings "

@@ -14,6 +14,14 @@ from zoo import _validation as v
 TASKS = ("classification", "regression")
 
 
+class DamagedSourceError(v.DamagedFileError, v.ArgumentValueError):
+    """A file of a data source is damaged or lies about its content.
+
+    A ``DamagedFileError`` and, since the file is what the ``source`` argument gave,
+    an ``ArgumentValueError`` too (both ``ValueError``).
+    """
+
+
 @dataclasses.dataclass
 class Examples:
     """All examples of a source, ready to split.
@@ -71,8 +79,13 @@ def infer_task(y: np.ndarray, task: str | None) -> str:
 
 def encode_labels(y: np.ndarray, *, name: str = "y") -> tuple[np.ndarray, tuple[str, ...]]:
     """Map labels to class ids 0..K-1 (sorted), checking there are at least 2 classes."""
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise v.invalid(name, "labels without NaN", f"{int(np.isnan(y).sum())} NaN labels")
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        rows = np.flatnonzero(~np.isfinite(y))
+        raise v.invalid(
+            name,
+            "labels without NaN or infinity",
+            f"{len(rows)} NaN or infinite labels at rows {rows[:5].tolist()}",
+        )
     if y.dtype == object:
         missing = [i for i, label in enumerate(y) if label is None or label != label]
         if missing:
@@ -80,7 +93,7 @@ def encode_labels(y: np.ndarray, *, name: str = "y") -> tuple[np.ndarray, tuple[
         y = y.astype(str)
     classes, ids = np.unique(y, return_inverse=True)
     if len(classes) < 2:
-        only = classes[0] if len(classes) else None
+        only = classes[0].item() if len(classes) else None
         raise v.invalid(
             name,
             "labels of at least 2 classes for classification",
@@ -106,10 +119,15 @@ def prepare_targets(
         return ids, task, names
     if not np.issubdtype(y.dtype, np.number):
         raise v.invalid(name, "numeric targets for regression", y.dtype)
-    y = y.astype("float32")
+    if np.issubdtype(y.dtype, np.complexfloating):
+        raise v.invalid(name, "real-valued targets for regression", y.dtype)
+    with np.errstate(over="ignore"):  # beyond float32 becomes infinity, refused below
+        y = y.astype("float32")
     if not np.isfinite(y).all():
-        bad = int((~np.isfinite(y)).sum())
+        rows = np.unique(np.argwhere(~np.isfinite(y.reshape(len(y), -1)))[:, 0])
         raise v.invalid(
-            name, "finite targets (no NaN or infinity)", f"{bad} NaN or infinite targets"
+            name,
+            "finite targets (no NaN or infinity, nor numbers beyond float32's 3.4e38)",
+            f"{len(rows)} NaN or infinite target row(s), first {rows[:5].tolist()}",
         )
     return y, task, None

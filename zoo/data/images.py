@@ -1,22 +1,30 @@
 """Folders of images in class subfolders, and on-the-fly image augmentation.
 
 Every file is opened and fully decoded once with Pillow while the folder is scanned,
-so that a non-image or truncated file is named before training starts (or skipped
-and counted with ``skip_bad_files=True``). The pipeline itself decodes with
-TensorFlow and caches the decoded images when they fit in memory.
+so that a non-image, truncated or oversized file (over Pillow's decompression-bomb
+limit), or one that TensorFlow's decoder would misread, is named before training
+starts (or skipped and counted with ``skip_bad_files=True``). The pipeline itself
+decodes with TensorFlow and caches the decoded images when they fit in memory.
+
+:func:`open_image` is zoo's one way to open an image file with Pillow (folders here,
+``zoo.predict``'s image files, ``fine_tune``'s look at a folder).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
+import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zoo import _validation as v
-from zoo.data.examples import Examples, encode_labels, fingerprint
+from zoo.data.examples import DamagedSourceError, Examples, encode_labels, fingerprint
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 COLOR_MODES = ("auto", "rgb", "grayscale")
@@ -38,6 +46,19 @@ def _class_dirs(root: Path, kind: str) -> list[Path]:
     return dirs
 
 
+def check_every_class(root: Path, dirs: list[Path], labels: list[str], kind: str) -> None:
+    """Refuse class subfolders left without a usable file (a class would vanish)."""
+    found = set(labels)
+    empty = [d.name for d in dirs if d.name not in found]
+    if empty and found:
+        raise v.invalid(
+            "source",
+            f"a folder whose every class subfolder holds usable {kind} (a class without "
+            "any would silently be left out; remove those subfolders or add files)",
+            f"{root} with class subfolder(s) {empty} holding none",
+        )
+
+
 def report_bad_files(root: Path, bad: list[tuple[Path, str]], kind: str, skip: bool) -> None:
     """Raise naming the unusable files, or (with `skip`) print how many were skipped."""
     if not bad:
@@ -53,20 +74,124 @@ def report_bad_files(root: Path, bad: list[tuple[Path, str]], kind: str, skip: b
     print(f"zoo.data: skipped {len(bad)} unusable file(s) in {root} (first: {first}: {why})")
 
 
-def _scan_image(path: Path) -> tuple[tuple[int, int], str] | str:
-    """Return ((height, width), mode) or the reason the file is unusable."""
+class UnusableImageError(DamagedSourceError):
+    """An image file Pillow cannot open or decode, or one over its pixel limit.
+
+    Attributes:
+        path: the file.
+        reason: what is wrong and what to do, for messages that list several files.
+    """
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(
+            f"Image file {self.path} cannot be used: {reason}. Received: file={str(path)!r}"
+        )
+
+
+# Formats TensorFlow's tf.io.decode_image reads as Pillow does (MPO: cameras' JPEGs).
+_TENSORFLOW_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP")
+# BMP pixel layouts TensorFlow decodes right: 24-bit, 32-bit and 8-bit grey, uncompressed.
+_TENSORFLOW_BMP = ("BGR", "BGRX", "BGRA", "L")
+
+
+def _over_limit(error: Exception) -> str:
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    pixels = f"{int(found.group(1)):,} pixels" if found else "more pixels"
+    return (
+        f"{pixels}, over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} "
+        "(PIL.Image.MAX_IMAGE_PIXELS, a guard against decompression bombs); if you trust "
+        "the file, raise that limit first (PIL.Image.MAX_IMAGE_PIXELS = None lifts it), "
+        "or shrink or remove the file"
+    )
+
+
+def _tensorflow_problem(image: Any) -> str | None:
+    """Why TensorFlow's decoder would fail on or misread an opened (not yet loaded) image."""
+    if image.format not in _TENSORFLOW_FORMATS:
+        return (
+            f"a {image.format} image, which TensorFlow cannot decode (it reads JPEG, PNG, "
+            "GIF, BMP and WebP); convert it to PNG or JPEG"
+        )
+    if image.format == "BMP":
+        tile = image.tile[0] if image.tile else None
+        layout = tile.args[0] if tile is not None and tile.args else None
+        if tile is None or tile.codec_name != "raw" or layout not in _TENSORFLOW_BMP:
+            return (
+                f"a BMP whose pixel layout ({layout or 'compressed'}, Pillow mode "
+                f"{image.mode}) TensorFlow decodes wrongly or not at all (it reads "
+                "uncompressed 24- and 32-bit and 8-bit grey BMPs); convert it to PNG"
+            )
+    return None
+
+
+@contextlib.contextmanager
+def open_image(
+    path: str | os.PathLike, *, decode: bool = True, tensorflow: bool = False
+) -> Iterator[Any]:
+    """Open an image file with Pillow, naming the file in any failure.
+
+    Pillow's decompression-bomb guard (``DecompressionBombError``, and its
+    ``DecompressionBombWarning`` for images between the limit and twice it) becomes
+    an :class:`UnusableImageError` too, so an image whose header claims more than
+    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels is one more bad file, named or skipped.
+
+    Args:
+        path: the image file.
+        decode: decode the pixels (catches truncated files); False reads the header.
+        tensorflow: also refuse files that TensorFlow's ``decode_image`` (zoo's
+            pipelines) would fail on or misread: other formats behind an image
+            suffix, and BMPs other than uncompressed 24/32-bit and 8-bit grey.
+
+    Yields:
+        The open ``PIL.Image.Image`` (closed on leaving the ``with`` block).
+
+    Raises:
+        UnusableImageError: (a ``DamagedFileError``, a ``ValueError``) naming the file
+            and what is wrong.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except FileNotFoundError:
+        raise UnusableImageError(path, "no such file") from None
+    except UnidentifiedImageError:
+        raise UnusableImageError(path, "not an image Pillow can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UnusableImageError(path, _over_limit(error)) from None
+    except (OSError, SyntaxError, ValueError) as error:
+        raise UnusableImageError(path, f"corrupt or truncated image ({error})") from None
+    with image:
+        problem = _tensorflow_problem(image) if tensorflow else None
+        if problem:
+            raise UnusableImageError(path, problem)
+        if decode:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    image.load()  # a full decode: truncated files fail here
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+                raise UnusableImageError(path, _over_limit(error)) from None
+            except (OSError, SyntaxError, ValueError) as error:
+                raise UnusableImageError(path, f"corrupt or truncated image ({error})") from None
+        yield image
+
+
+def _scan_image(path: Path) -> tuple[tuple[int, int], str] | str:
+    """Return ((height, width), mode) or the reason the file is unusable."""
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         return f"not an image file (allowed: {', '.join(IMAGE_EXTENSIONS)})"
     try:
-        with Image.open(path) as image:
-            image.load()  # full decode: catches truncated files
+        with open_image(path, tensorflow=True) as image:
             return (image.height, image.width), image.mode
-    except UnidentifiedImageError:
-        return "not a readable image"
-    except (OSError, SyntaxError, ValueError) as error:
-        return f"corrupt or truncated image ({error})"
+    except UnusableImageError as error:
+        return error.reason
 
 
 def scan_folder(
@@ -108,6 +233,7 @@ def scan_folder(
     report_bad_files(root, bad, "images", skip_bad_files)
     if not paths:
         raise v.invalid("source", "a folder with at least one readable image", str(root))
+    check_every_class(root, dirs, labels, "images")
     ids, names = encode_labels(np.array(labels), name="class subfolders")
     return np.array(paths), ids, names, sizes, modes
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo import _validation as v
 from zoo.data.examples import Examples, encode_labels, fingerprint
-from zoo.data.images import _class_dirs, report_bad_files
+from zoo.data.images import _class_dirs, check_every_class, report_bad_files
 
 TEXT_EXTENSIONS = (".txt", ".text", ".md")
 
@@ -100,6 +100,7 @@ def from_folder(
         raise v.invalid(
             "source", "a folder with text files in its class subfolders", f"{root} has none"
         )
+    check_every_class(root, dirs, labels, "text files")
     ids, names = encode_labels(np.array(labels), name="class subfolders")
     x = np.array(texts, dtype=object)
     return Examples(

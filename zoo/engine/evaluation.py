@@ -47,6 +47,32 @@ def first_batch(data, split: str) -> int | None:
     return None if size is None else min(data.batch_size, size)
 
 
+def check_takes(model: keras.Model, data) -> None:
+    """Refuse data whose inputs the model cannot take, naming both shapes.
+
+    Raises:
+        zoo._validation.ArgumentValueError: when the shapes (without the batch axis)
+            differ in rank or in a fixed size.
+    """
+    shape = getattr(model, "input_shape", None)
+    expected = getattr(data, "input_shape", None)
+    if not isinstance(shape, tuple) or not shape or isinstance(shape[0], (tuple, list)):
+        return  # several or structured inputs (or a subclassed model): nothing to compare
+    if not isinstance(expected, tuple) or any(isinstance(d, (tuple, list)) for d in expected):
+        return
+    given = tuple(shape[1:])
+    if len(given) == len(expected) and all(
+        g is None or e is None or g == e for g, e in zip(given, expected, strict=True)
+    ):
+        return
+    raise v.ArgumentValueError(
+        f"The model {model.name!r} takes inputs of shape {given} (without the batch axis), "
+        f"but this data's inputs have shape {tuple(expected)}: give it data like the data "
+        "it was trained on (the same columns, image size and colour channels; see the "
+        f"card's data entry). Received: data={getattr(data, 'source', data)!s}"
+    )
+
+
 def evaluate(model: keras.Model, data, *, split: str = "test", task: str) -> Evaluation:
     """Score `model` on a split of loaded `data` for `task`.
 
@@ -59,6 +85,7 @@ def evaluate(model: keras.Model, data, *, split: str = "test", task: str) -> Eva
     dataset = getattr(data, split)
     if dataset is None:
         raise v.invalid("data", "data with a test or validation split", data.sizes)
+    check_takes(model, data)
     if task not in tasks.SCORED_BY_SKLEARN:
         return Evaluation(_compiled_metrics(model, data, split, task))
     y_true = data.labels(split)

@@ -31,7 +31,7 @@ from typing import Any
 import keras
 
 from zoo import _validation as v
-from zoo.data.images import GREY_MODES
+from zoo.data.images import GREY_MODES, UnusableImageError, open_image
 
 _COLOURS = {1: "grey", 3: "RGB"}
 _COLOR_MODE = {1: "grayscale", 3: "rgb"}
@@ -320,15 +320,13 @@ def peek_folder(source: Any) -> tuple[set[tuple[int, int]], set[int]] | None:
     ]
     if not files:
         return None
-    from PIL import Image
-
     sizes, channels = set(), set()
     for path in files:
         try:
-            with Image.open(path) as image:
+            with open_image(path, decode=False) as image:  # the header only
                 sizes.add((image.height, image.width))
                 channels.add(1 if image.mode in GREY_MODES else 3)
-        except (OSError, SyntaxError, ValueError):
+        except UnusableImageError:
             continue
     return sizes, channels
 

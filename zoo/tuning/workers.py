@@ -9,6 +9,8 @@ process checks and uses the chief's folder) under Keras Tuner's environment vari
 supervisor restarts a worker that dies under the same tuner id (the oracle hands it
 its unfinished trial again) and a worker that exits after its share of trials
 (``trials_per_process``), and returns once the oracle has seen every worker finish.
+Each worker runs under a guard (:class:`zoo._processes.GuardedProcess`) that ends it
+within seconds once the supervising process is gone, even after ``kill -9``.
 Serving from the caller saves a process start (TensorFlow's import) and the reload of
 the finished search. On a cluster, set those three variables on each node (the chief
 with ``KERASTUNER_TUNER_ID=chief``) and run the same ``zoo tune`` command there
@@ -22,7 +24,6 @@ second rather than every 20 s, writing ``trials.csv`` as trials end.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -32,7 +33,7 @@ from typing import Any
 from zoo import _fs
 from zoo import _validation as v
 from zoo._compat.keras_tuner import oracle_service, save_oracle_after_last_trial
-from zoo._processes import free_ports, stop_processes, stream_output
+from zoo._processes import GuardedProcess, free_ports, stop_processes, stream_output
 from zoo.tuning.trials import write_trials
 
 RECYCLE_CODE = 75  # a worker that ran its share of trials (EX_TEMPFAIL)
@@ -78,19 +79,16 @@ def run(tuner: Any, spec: dict[str, Any], workers: int) -> None:
         "PYTHONUNBUFFERED": "1",
     }
 
-    def start(tuner_id: str) -> subprocess.Popen:
-        process = subprocess.Popen(
+    def start(tuner_id: str) -> GuardedProcess:
+        # Under a guard: the worker ends within seconds of this process, however it ends.
+        process = GuardedProcess(
             [sys.executable, "-m", "zoo.tuning.worker", str(spec_file)],
             env={**base, "KERASTUNER_TUNER_ID": tuner_id},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
         )
         stream_output(process, f"[{tuner_id}] ")
         return process
 
-    running: dict[str, subprocess.Popen] = {}
+    running: dict[str, GuardedProcess] = {}
     try:
         running = {f"tuner{i}": start(f"tuner{i}") for i in range(workers)}
         restarts = dict.fromkeys(running, 0)

@@ -9,13 +9,14 @@ A shipped checkpoint is a model zoo trained and keeps under the repository's
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from zoo import _catalogue
+from zoo import _archive, _catalogue
 from zoo import _validation as v
 from zoo._compat.keras import inbound_nodes
 from zoo.architectures import _common
@@ -78,7 +79,29 @@ def checkpoint_file(name: str) -> Path:
             f"zoo's shipped checkpoint {name!r} is missing: expected {path}. Remake it with "
             f"`python scripts/make_pretrained_checkpoint.py`. Received: checkpoint={name!r}"
         )
+    _verify(name, path)
     return path
+
+
+def _verify(name: str, path: Path) -> None:
+    """Refuse a shipped checkpoint whose archive is damaged or differs from its card."""
+    found = _archive.problem(path)
+    card_file = path.parent / "zoo.json"
+    if found is None and card_file.is_file():
+        try:
+            expected = json.loads(card_file.read_text(encoding="utf-8")).get("sha256")
+        except (ValueError, AttributeError) as error:
+            found = f"its card {card_file} cannot be read ({type(error).__name__})"
+        else:
+            actual = _archive.sha256(path)
+            if isinstance(expected, str) and actual != expected:
+                found = f"its SHA-256 is {actual}, its card records {expected}"
+    if found is not None:
+        raise v.DamagedFileError(
+            f"zoo's shipped checkpoint {name!r} is damaged: {path}: {found}. Reinstall zoo, "
+            "or remake it with `python scripts/make_pretrained_checkpoint.py`. "
+            f"Received: checkpoint={name!r}"
+        )
 
 
 def load_checkpoint(
