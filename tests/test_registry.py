@@ -213,3 +213,77 @@ def test_importing_the_families_draws_no_random_numbers():
         for extra in ("", "import zoo.architectures; ")
     ]
     assert outputs[0] == outputs[1]
+
+
+# ------------------------------------------------------------------- memory bound
+
+
+def test_a_build_too_big_for_memory_fails_before_allocating(monkeypatch):
+    import time
+
+    from zoo._validation import ResourceLimitError
+
+    monkeypatch.setenv("ZOO_MEMORY_LIMIT", "8GB")  # the same on a machine with more RAM
+    start = time.perf_counter()
+    with pytest.raises(ResourceLimitError) as info:
+        zoo.build("mlp_tiny", units=(10**9,), dropout=0.1)
+    assert time.perf_counter() - start < 10  # counted, not allocated (about 5 ms here)
+    message = str(info.value)
+    assert isinstance(info.value, MemoryError)
+    assert "76.0 GB" in message and "8.0 GB of memory available" in message
+    assert "lower `units`" in message and "dropout" not in message  # dropout adds nothing
+    assert message.endswith("Received: units=(1000000000,)")
+
+
+def test_the_memory_limit_counts_bytes_by_dtype_and_names_a_preset_too_big(monkeypatch):
+    from zoo._validation import ResourceLimitError
+
+    float32 = 4 * zoo.count_params("mlp_tiny")["total"]  # 1,256 bytes
+    monkeypatch.setenv("ZOO_MEMORY_LIMIT", str(float32 - 1))
+    with pytest.raises(ResourceLimitError, match=r"Received: name='mlp_tiny'$"):
+        zoo.build("mlp_tiny")
+    with pytest.raises(ResourceLimitError):  # mixed precision keeps float32 variables
+        zoo.build("mlp_tiny", dtype="mixed_float16")
+    assert zoo.build("mlp_tiny", dtype="bfloat16").count_params() == float32 // 4
+    monkeypatch.setenv("ZOO_MEMORY_LIMIT", str(float32))
+    zoo.build("mlp_tiny")
+    monkeypatch.setenv("ZOO_MEMORY_LIMIT", "lots")
+    with pytest.raises(ValueError, match=r"ZOO_MEMORY_LIMIT.*Received: ZOO_MEMORY_LIMIT='lots'"):
+        zoo.build("mlp_tiny")
+    monkeypatch.setenv("ZOO_MEMORY_LIMIT", "1.5 KiB")
+    assert registry.memory_available() == 1536
+
+
+def test_memory_available_reads_meminfo_and_cgroup_limits(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       100 kB\nMemAvailable:    64 kB\n")
+    assert registry._system_available(str(meminfo)) == 64 * 1024
+    v2 = tmp_path / "v2"
+    v2.mkdir()
+    (v2 / "memory.max").write_text("max\n")
+    assert registry._cgroup_available(str(v2)) is None  # no limit
+    (v2 / "memory.max").write_text("1000\n")
+    (v2 / "memory.current").write_text("700\n")
+    (v2 / "memory.stat").write_text("anon 500\ninactive_file 200\n")
+    assert registry._cgroup_available(str(v2)) == 500  # page cache counts as free
+    v1 = tmp_path / "v1" / "memory"
+    v1.mkdir(parents=True)
+    (v1 / "memory.limit_in_bytes").write_text(str(2**63 - 4096))
+    assert registry._cgroup_available(str(v1.parent)) is None
+    (v1 / "memory.limit_in_bytes").write_text("2000")
+    (v1 / "memory.usage_in_bytes").write_text("500")
+    assert registry._cgroup_available(str(v1.parent)) == 1500
+    assert registry.memory_available() > 0
+
+
+def test_counting_before_a_build_leaves_seeded_builds_reproducible():
+    # The first build of a configuration counts it (drawing layers' default seeds),
+    # the second finds the count cached: both must get the same weights.
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        first = zoo.build("mlp_tiny", units=(5,)).get_weights()
+        keras.utils.set_random_seed(7)
+        second = zoo.build("mlp_tiny", units=(5,)).get_weights()
+        for a, b in zip(first, second, strict=True):
+            assert (a == b).all()
+        registry._BYTES_CACHE.clear()

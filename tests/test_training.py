@@ -60,6 +60,18 @@ def test_train_builder_callable_and_model(digits):
     assert zoo.layers.preprocessing.split(again.model)[1] is model  # not wrapped twice
 
 
+def test_train_without_save_leaves_nothing_on_disk(digits, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = zoo.train("mlp_tiny", digits, epochs=2, verbose=0, save=False)
+    assert result.path is None and result.run_dir is None
+    assert list(tmp_path.iterdir()) == []  # no TensorBoard logs, checkpoint or run folder
+    asked = zoo.train("mlp_tiny", digits, epochs=1, verbose=0, save=False, tensorboard=True)
+    assert asked.path is None and any((asked.run_dir / "logs").rglob("*.v2"))
+    assert sorted(p.name for p in asked.run_dir.iterdir()) == ["logs"]  # no checkpoint
+    with pytest.raises(ArgumentTypeError, match="Received: tensorboard='yes'"):
+        zoo.train("mlp_tiny", digits, epochs=1, save=False, tensorboard="yes")
+
+
 def test_regression_metrics():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 4)).astype("float32")

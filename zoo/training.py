@@ -40,7 +40,8 @@ class TrainResult:
         report: per-class report (classification).
         confusion: confusion matrix (classification).
         path: where the model and its card were saved (None with ``save=False``).
-        run_dir: TensorBoard logs, checkpoints and the resumption backup.
+        run_dir: TensorBoard logs, the best checkpoint and the resumption backup (None
+            when the run left nothing there: ``save=False`` without ``tensorboard``).
     """
 
     model: Any
@@ -159,6 +160,25 @@ def _run_dir(model: keras.Model, output: Any) -> Path:
     return target.parent / RUNS_DIR / target.name
 
 
+def _new_folders(run_dir: Path) -> list[Path]:
+    """The run folder and those above it that do not exist yet, deepest first."""
+    new = []
+    folder = run_dir.absolute()
+    while not folder.exists() and folder != folder.parent:
+        new.append(folder)
+        folder = folder.parent
+    return new
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders a run created (deepest first) where nothing is left in them."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone)
+            break
+
+
 def train(
     model_or_name: Any,
     data: Any,
@@ -174,6 +194,7 @@ def train(
     jit_compile: Any = "auto",
     output: str | os.PathLike | None = None,
     save: bool = True,
+    tensorboard: bool | None = None,
     resume: bool = False,
     seed: int = 0,
     verbose: Any = "auto",
@@ -183,7 +204,9 @@ def train(
 
     Everything here holds under every strategy, ``"multiworker"`` included: user
     callbacks, early stopping, the best checkpoint and TensorBoard logs (written by
-    the chief), and ``resume``.
+    the chief), and ``resume``. With ``save=False`` nothing is left on disk: no
+    TensorBoard logs or best checkpoint unless ``tensorboard=True``, and the
+    resumption backup only while the run lasts (a killed run resumes).
 
     Args:
         model_or_name: a registered name (built for the data's input shape and
@@ -209,7 +232,10 @@ def train(
         jit_compile: passed to ``compile`` (turned off under several replicas).
         output: name under ``saved_models/`` or folder for the trained model
             (default: the model's name).
-        save: save the model and its card.
+        save: save the model and its card, and keep the best epoch's weights in the
+            run folder (``saved_models/.runs/<name>/best.weights.h5``).
+        tensorboard: write TensorBoard logs in the run folder's ``logs``; default
+            (None): with `save`.
         resume: continue a killed run from its last completed epoch (the state the
             run keeps in its ``backup`` folder); False starts afresh.
         seed: random seed.
@@ -238,6 +264,7 @@ def train(
     early_stopping = v.check_int("early_stopping", early_stopping, minimum=0, allow_none=True)
     callbacks = v.check_callbacks(callbacks)
     v.check_bool("save", save)
+    tensorboard = save if tensorboard is None else v.check_bool("tensorboard", tensorboard)
     v.check_bool("resume", resume)
     seed = v.check_int("seed", seed, minimum=0)
     verbose = v.check_verbose(verbose)
@@ -255,11 +282,14 @@ def train(
         )
 
     run_dir = _run_dir(model, output)
+    created = _new_folders(run_dir)
     chief = distribute.is_chief()
     backup = engine.Resume(run_dir / "backup", write=chief)
     if not resume:
         backup.clear()
-    initial_epoch = backup.restore(model)
+    # Without resume no worker restores: a non-chief must not read a stale backup that
+    # the chief is clearing (the workers would fall out of step in their collectives).
+    initial_epoch = backup.restore(model) if resume else 0
     train_ds = tasks.feed(data.train, task, model=model)
     val_ds = tasks.feed(data.validation, task, model=model)
     timer = engine.EpochTimer()
@@ -269,6 +299,8 @@ def train(
         has_loss="loss" in [metric.name for metric in model.metrics],
         early_stopping=early_stopping,
         chief=chief,
+        checkpoint=save,
+        tensorboard=tensorboard,
     )
     start = time.perf_counter()
     fitted = engine.fit(
@@ -283,6 +315,9 @@ def train(
     )
     seconds = time.perf_counter() - start
     backup.clear()  # the run finished: a later resume=True starts afresh
+    if not (save or tensorboard):
+        _remove_if_empty(created)
+        run_dir = run_dir if run_dir.exists() else None
     frame = engine.history_frame(fitted.history, fitted.epochs, timer.seconds)
 
     evaluation = engine.Evaluation({})

@@ -111,6 +111,8 @@ def test_gan_bad_arguments():
         [
             ({"input_shape": (12, 12, 1)}, "value", "4 times a power of 2"),
             ({"input_shape": (8, 16, 1)}, "value", "square"),
+            ({"input_shape": (3, 3, 1)}, "value", "Received: input_shape=(3, 3, 1)"),
+            ({"input_shape": [12, 12, 1]}, "value", "`input_shape` must be a square image"),
             ({"latent_dim": 0}, "value", "latent_dim"),
             ({"filters": 0}, "value", "filters"),
             ({"num_classes": 1, "conditional": True}, "value", "num_classes"),

@@ -138,7 +138,13 @@ def test_transformer_bad_arguments():
     check_bad_arguments(
         "vit_tiny",
         [
-            ({"patch_size": 5}, "value", "patch_size must divide"),
+            ({"patch_size": 5}, "value", "that `patch_size` divides"),
+            (
+                {"input_shape": (8, 8, 3), "patch_size": 16},
+                "value",
+                "Received: input_shape=(8, 8, 3), patch_size=16",
+            ),
+            ({"input_shape": (2, 2, 3)}, "value", "`input_shape` must have a height and width"),
             ({"num_heads": 5}, "value", "num_heads must divide width"),
             ({"mlp_dim": 0}, "value", "mlp_dim"),
         ],

@@ -103,6 +103,39 @@ def test_bad_settings(digits, tmp_path):
         zoo.tune(42, digits, **common)
 
 
+def test_progress_lines_number_trials_as_the_table_and_file_urls_are_local_folders(
+    digits, tmp_path, monkeypatch, capsys
+):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    result = zoo.tune(
+        "mlp",
+        digits,
+        space=SMALL,
+        max_trials=2,
+        epochs=1,
+        directory=f"file://{tmp_path}/my%20search",
+        save=False,
+        verbose=1,
+    )
+    printed = [int(n) for n in re.findall(r"zoo tune: trial (\d+):", capsys.readouterr().out)]
+    assert printed == list(result.trials["trial"]) == [0, 1]
+    assert result.directory.parent == tmp_path / "my search"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["my search"]  # no folder "file:"
+
+
+def test_directory_urls_a_file_system_cannot_take_are_refused(digits, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for directory, text in [
+        ("foo://bucket/tuning", "not foo://"),
+        ("file://server/share/tuning", "a file:// URL of a folder on this machine"),
+    ]:
+        with pytest.raises(ArgumentValueError, match=f"{text}.*Received: directory='{directory}'"):
+            zoo.tune("mlp", digits, directory=directory, max_trials=1, epochs=1)
+    assert not any(tmp_path.iterdir())
+
+
 def test_random_search_gives_a_table_the_best_model_and_a_card(digits, tmp_path):
     result = zoo.tune(
         "mlp",
@@ -320,15 +353,17 @@ def test_command_line_search_prints_trials_and_resumes(tmp_path, capsys):
     ]
     assert cli.main(arguments) == 0
     out = capsys.readouterr().out
-    assert "zoo tune: trial 1" in out and "zoo tune: trial 2" in out
+    assert "zoo tune: trial 0:" in out and "zoo tune: trial 1:" in out  # the table's ids
     assert "best val_accuracy" in out and (tmp_path / "best" / "trials.csv").is_file()
     assert cli.main([*arguments[:5], "3", *arguments[6:]]) == 0  # resumes: one more trial
     out = capsys.readouterr().out
-    assert "zoo tune: trial 3" in out and "zoo tune: trial 1:" not in out
+    assert "zoo tune: trial 2:" in out and "zoo tune: trial 0:" not in out
     assert cli.main(["tune", "mlp", "--data", "digits", "--space", "unitz=[(8,)]"]) == 2
     assert "units" in capsys.readouterr().err
-    assert cli.main(["tune", "mlp", "--data", "digits", "--workers", "-1"]) == 2
-    assert "workers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # refused by the parser, before any work
+        cli.main(["tune", "mlp", "--data", "digits", "--workers", "-1"])
+    assert exit_info.value.code == 2
+    assert "--workers: must be an integer >= 0" in capsys.readouterr().err
 
 
 MIRRORED = """

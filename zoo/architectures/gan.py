@@ -52,13 +52,23 @@ def _stride_2() -> dict[str, Any]:
     }
 
 
-def _sizes(image_size: int) -> int:
-    """The number of stride-2 layers from 4x4 to `image_size` (a power of 2, >= 8)."""
-    steps = math.log2(image_size / 4) if image_size >= 8 else 0
-    if image_size < 8 or steps != int(steps):
-        raise v.ArgumentValueError(
-            "The generator grows 4x4 maps by doubling, so the image side must be 4 times a "
-            f"power of 2 (8, 16, 32, 64, ...). Received: image size {image_size}"
+def _sizes(image_shape: tuple[int, ...]) -> int:
+    """The number of stride-2 layers from 4x4 to the image's side (4 times a power of 2).
+
+    Raises:
+        ValueError: naming `input_shape`, for a non-square image or a side the
+            generator cannot grow (smaller than 8, or not 4 times a power of 2).
+    """
+    if len(image_shape) < 2 or image_shape[0] != image_shape[1]:
+        raise v.invalid("input_shape", "a square image (height == width)", tuple(image_shape))
+    side = image_shape[0]
+    steps = math.log2(side / 4) if side >= 8 else 0
+    if side < 8 or steps != int(steps):
+        raise v.invalid(
+            "input_shape",
+            "a square image whose side is 4 times a power of 2 (8, 16, 32, 64, ...): the "
+            "generator grows 4x4 maps by doubling; resize the images to such a side",
+            tuple(image_shape),
         )
     return int(steps)
 
@@ -100,7 +110,7 @@ def kernel_mmd(x: Any, y: Any) -> Any:
 
 
 def _generator(latent_dim, image_shape, filters, num_classes):
-    steps = _sizes(image_shape[0])
+    steps = _sizes(image_shape)
     noise = keras.Input(shape=(latent_dim,), name="noise")
     inputs, x = [noise], noise
     if num_classes:
@@ -127,7 +137,7 @@ def _generator(latent_dim, image_shape, filters, num_classes):
 
 
 def _discriminator(image_shape, filters, num_classes):
-    steps = _sizes(image_shape[0])
+    steps = _sizes(image_shape)
     images = keras.Input(shape=image_shape, name="images")
     inputs, x = [images], images
     if num_classes:
@@ -452,8 +462,9 @@ def dcgan(
         An uncompiled :class:`GAN`.
 
     Raises:
-        ValueError: a latent size or filters below 1, a non-square image, a side the
-            generator cannot produce, or ``conditional=True`` without `num_classes`.
+        ValueError: a latent size or filters below 1, an `input_shape` that is not
+            square or whose side the generator cannot grow (below 8, or not 4 times a
+            power of 2), or ``conditional=True`` without `num_classes`.
             TypeError: wrong types.
 
     Example:
@@ -464,9 +475,7 @@ def dcgan(
         10
     """
     shape = v.check_shape("input_shape", input_shape, ndim=3)
-    if shape[0] != shape[1]:
-        raise v.invalid("input_shape", "a square image (height == width)", input_shape)
-    _sizes(shape[0])
+    _sizes(shape)
     latent_dim = v.check_int("latent_dim", latent_dim, minimum=1)
     filters = v.check_int("filters", filters, minimum=1)
     num_classes = v.check_int("num_classes", num_classes, minimum=2, allow_none=True)

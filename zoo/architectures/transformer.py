@@ -297,8 +297,9 @@ def vit(
         An uncompiled ``keras.Model``.
 
     Raises:
-        ValueError: invalid values, such as a patch size that does not divide the
-            image or heads that do not divide the width. TypeError: wrong types.
+        ValueError: invalid values, such as an `input_shape` whose height or width
+            `patch_size` does not divide (an image smaller than a patch) or heads that
+            do not divide the width. TypeError: wrong types.
 
     Example:
         >>> model = zoo.build("vit_tiny")
@@ -317,8 +318,11 @@ def vit(
     patch_size = v.check_int("patch_size", patch_size, minimum=1)
     if shape[0] % patch_size or shape[1] % patch_size:
         raise v.ArgumentValueError(
-            f"patch_size must divide the image height and width {shape[:2]}. "
-            f"Received: patch_size={patch_size}"
+            f"`input_shape` must have a height and width that `patch_size` divides (ViT "
+            f"cuts images into {patch_size}x{patch_size} patches, so both sides must be "
+            f"multiples of {patch_size}, at least {patch_size}): resize the images or "
+            f"choose a patch_size that divides both sides. "
+            f"Received: input_shape={tuple(input_shape)!r}, patch_size={patch_size}"
         )
     width, num_layers, num_heads, mlp_dim = _check_blocks(
         width, num_layers, num_heads, mlp_dim, attention_dropout, activation

@@ -15,7 +15,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -299,9 +302,11 @@ def _tuner_class(algorithm: str):
                     done = table[table["status"] == "COMPLETED"]["score"]
                     if len(done):
                         value = done.min() if self.zoo_direction == "min" else done.max()
-                        best = f", best {value:.4f} ({len(table)} trials so far)"
+                        count = f"{len(table)} trial{'s' if len(table) != 1 else ''}"
+                        best = f", best {value:.4f} ({count} so far)"
+                # The id the trials table shows in its `trial` column (from 0).
                 print(
-                    f"zoo tune: trial {int(trial.trial_id) + 1}: {score} in {seconds:.1f} s{best}",
+                    f"zoo tune: trial {int(trial.trial_id)}: {score} in {seconds:.1f} s{best}",
                     flush=True,
                 )
 
@@ -370,9 +375,11 @@ def tune(
         load_options: ``zoo.data.load`` arguments for a `data` name or path.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy; each trial's model
             is built in its scope.
-        directory: where searches live (default ``saved_models/.tuning``); a URL
-            such as ``gs://bucket/tuning`` keeps the search there, run in a local
-            copy that is synced after every trial (see :mod:`zoo.tuning.mirror`).
+        directory: where searches live (default ``saved_models/.tuning``); a
+            ``file://`` URL means the local folder it names; a URL such as
+            ``gs://bucket/tuning`` keeps the search there, run in a local copy that is
+            synced after every trial (see :mod:`zoo.tuning.mirror`); a scheme that
+            TensorFlow's file system does not know is refused.
         project_name: the search's folder name, used as given (default: the
             architecture's name and the first 8 hex digits of the data's fingerprint,
             such as ``mlp-1a2b3c4d``, so two datasets never share a folder).
@@ -384,7 +391,8 @@ def tune(
         output: name or folder for the best model (default ``<project>_tuned``).
         save: save the best model with a card that records the search.
         seed: the search's random seed.
-        verbose: 0 for silence, 1 for one line per trial.
+        verbose: 0 for silence, 1 for one line per trial (``zoo tune: trial 0: ...``,
+            numbered as the `trial` column of the trials table).
 
     Returns:
         A :class:`TuneResult`; None in a chief or worker process of a distributed
@@ -405,6 +413,7 @@ def tune(
     """
     given = dict(locals())
     checks = _check_arguments(given)
+    given["directory"] = checks["directory"]  # a file:// URL becomes its local path
     merged, entry = _search_space(name_or_builder, space, algorithm)
     if project_name is not None:
         projects.check_name(project_name)
@@ -505,17 +514,67 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
     v.check_bool("overwrite", given["overwrite"])
     v.check_bool("save", given["save"])
     v.check_int("seed", given["seed"], minimum=0)
-    directory = given["directory"]
-    if directory is not None and not isinstance(directory, (str, os.PathLike)):
-        raise v.invalid(
-            "directory", "a folder path or a URL such as gs://bucket/tuning", directory, TypeError
-        )
+    directory = _check_directory(given["directory"])
     if algorithm == "hyperband" and epochs < 2:
         raise v.invalid("epochs", "at least 2 with algorithm='hyperband'", epochs)
     return {
         "callbacks": v.check_callbacks(given["callbacks"]),
         "verbose": v.check_int("verbose", given["verbose"], minimum=0, maximum=2),
+        "directory": directory,
     }
+
+
+def _remote_schemes() -> list[str] | None:
+    """The URL schemes TensorFlow's file system knows here (None: cannot tell)."""
+    import tensorflow as tf
+
+    registered = getattr(tf.io.gfile, "get_registered_schemes", None)
+    if registered is None:  # pragma: no cover - older TensorFlow: let gfile decide
+        return None
+    return sorted(scheme for scheme in registered() if scheme not in ("", "file"))
+
+
+def _check_directory(directory: Any) -> Any:
+    """The search directory checked: a local folder, or a URL a file system can take.
+
+    A ``file://`` URL means the local folder it names (``file:///tmp/x`` is
+    ``/tmp/x``); another scheme must be one TensorFlow's file system knows
+    (``gs://``, ``ram://``; ``s3://`` and others once ``tensorflow_io`` is imported),
+    whose search is mirrored (:mod:`zoo.tuning.mirror`).
+    """
+    if directory is None:
+        return None
+    if not isinstance(directory, (str, os.PathLike)):
+        raise v.invalid(
+            "directory", "a folder path or a URL such as gs://bucket/tuning", directory, TypeError
+        )
+    text = os.fspath(directory)
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", text) if isinstance(text, str) else None
+    if match is None:
+        return directory
+    scheme = match.group(1)
+    if scheme.lower() == "file":
+        url = urllib.parse.urlsplit(text)
+        path = urllib.request.url2pathname(url.path)
+        if url.netloc not in ("", "localhost") or not path or url.query or url.fragment:
+            raise v.invalid(
+                "directory",
+                "a file:// URL of a folder on this machine (file:///path/to/folder or "
+                "file://localhost/path/to/folder), or the folder's path itself",
+                directory,
+            )
+        return Path(path)
+    schemes = _remote_schemes()
+    if schemes is not None and scheme not in schemes:
+        known = ", ".join(f"{known}://" for known in schemes)
+        raise v.invalid(
+            "directory",
+            f"a local folder, a file:// URL or a URL whose scheme TensorFlow's file system "
+            f"knows here ({known}; s3:// and others once tensorflow_io is imported), not "
+            f"{scheme}://",
+            directory,
+        )
+    return directory
 
 
 def _prepare(name_or_builder, entry, data, task, objective, direction, load_options, seed):
