@@ -27,3 +27,15 @@ def _fresh_keras_state(tmp_path, monkeypatch):
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session()
+
+
+@pytest.fixture
+def reachable_hosts(monkeypatch):
+    """zoo doctor's hosts all answer (a stub: no socket opened); returns the hosts tried."""
+    from zoo import environment
+
+    for name in ("ZOO_OFFLINE", "ZOO_WEIGHTS_MIRROR", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    tried = []
+    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: tried.append(host))
+    return tried

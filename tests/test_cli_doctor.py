@@ -4,13 +4,9 @@ from zoo import cli, environment
 
 
 @pytest.fixture(autouse=True)
-def _hosts(monkeypatch):
+def _hosts(reachable_hosts):
     """Stub the connection check (no test reaches the internet); returns the hosts tried."""
-    for name in ("ZOO_OFFLINE", "ZOO_WEIGHTS_MIRROR", "https_proxy", "HTTPS_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    tried = []
-    monkeypatch.setattr(environment, "probe", lambda host, port, timeout: tried.append(host))
-    return tried
+    return reachable_hosts
 
 
 def test_doctor_exits_0_when_nothing_failed(capsys):

@@ -971,22 +971,18 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             fine_tune_epochs=args.fine_tune_epochs,
             seed=args.seed,
         )
-    elif args.command == "finetune":
-        _finetune(args)
-    elif args.command == "build":
-        _build(args)
-    elif args.command == "train":
-        _train(args)
-    elif args.command == "evaluate":
-        _evaluate(args)
-    elif args.command == "tune":
-        _tune(args)
-    elif args.command == "predict":
-        _predict(args)
-    elif args.command == "weights":
-        return _weights(args)
-    elif args.command == "export":
-        return _export(args)
+    else:
+        commands = {
+            "finetune": _finetune,
+            "build": _build,
+            "train": _train,
+            "evaluate": _evaluate,
+            "tune": _tune,
+            "predict": _predict,
+            "weights": _weights,
+            "export": _export,
+        }
+        return commands[args.command](args) or 0
     return 0
 
 
