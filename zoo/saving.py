@@ -227,6 +227,14 @@ def _check_archive(model_file: Path, where: Path, name_or_path: Any) -> None:
         raise _damaged(where, model_file, found, name_or_path)
 
 
+# Not damage: a class the loading process has not imported or registered, or what Keras's
+# safe mode refuses (lambdas); their own errors say what to do.
+_NOT_DAMAGE = re.compile(
+    r"could not locate (class|function)|register_keras_serializable|safe_mode|lambda",
+    re.IGNORECASE,
+)
+
+
 def _keras_damage(error: BaseException) -> str | None:
     """What is damaged, if `error` from Keras's loader comes from a damaged archive."""
     if isinstance(error, (*_archive.ZIP_ERRORS, json.JSONDecodeError, UnicodeDecodeError)):
@@ -236,6 +244,21 @@ def _keras_damage(error: BaseException) -> str | None:
         return (
             "its weights (model.weights.h5 inside) cannot be read "
             f"({type(error).__name__}: {error})"
+        )
+    message = " ".join(str(error).split())
+    if _NOT_DAMAGE.search(message):
+        return None
+    shown = message if len(message) <= 300 else message[:297] + "..."
+    if "could not be loaded" in message:  # Keras's summary of weights it could not restore
+        return (
+            "its weights (model.weights.h5 inside) do not fit the model its config.json "
+            f"describes ({shown}): the archive is damaged or its parts come from different models"
+        )
+    if isinstance(error, (ValueError, TypeError, KeyError, AttributeError, IndexError)):
+        return (
+            f"Keras {keras.__version__} cannot rebuild the model from its config.json "
+            f"({type(error).__name__}: {shown}): the archive is damaged, or was written by a "
+            "Keras version this one cannot read"
         )
     return None
 

@@ -29,10 +29,10 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
     """Examples from feature and label arrays of the same length."""
     x = np.asarray(x)
-    if x.dtype == object or not np.issubdtype(x.dtype, np.number):
-        raise v.invalid("x", "a numeric array", f"array of dtype {x.dtype}", TypeError)
-    if np.issubdtype(x.dtype, np.complexfloating):
+    if x.dtype.kind == "c":
         raise v.invalid("x", "a real-valued numeric array", f"array of dtype {x.dtype}", TypeError)
+    if x.dtype.kind not in "iuf":  # not booleans, objects, strings, dates or time spans
+        raise v.invalid("x", "a numeric array", f"array of dtype {x.dtype}", TypeError)
     if x.ndim < 2:
         raise v.invalid("x", "an array of shape (examples, features...)", x.shape)
     if len(x) == 0:
@@ -42,7 +42,9 @@ def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
         count = f"{len(y)} labels" if y.ndim else "a single value"
         raise v.invalid("y", f"one label per example ({len(x)} examples in x)", count)
     if np.issubdtype(x.dtype, np.floating):
-        bad = ~np.isfinite(x) | (np.abs(np.nan_to_num(x)) > _FLOAT32_MAX)
+        bad = ~np.isfinite(x)
+        if x.dtype.itemsize > 4:  # only wider floats can exceed float32
+            bad |= np.abs(np.nan_to_num(x)) > _FLOAT32_MAX
         if bad.any():
             rows = np.unique(np.argwhere(bad)[:, 0])
             raise v.invalid(
@@ -416,6 +418,15 @@ def from_frame(
         if len(set(features)) != len(features):
             raise v.invalid("features", "column names, each once", features)
     declared = _check_categorical(categorical, list(frame.columns), target, list(features))
+    complex_columns = [c for c in [*features, target] if frame[c].dtype.kind == "c"]
+    if complex_columns:
+        raise v.invalid(
+            "data",
+            "a table of real numbers, strings, categories or booleans (split a complex "
+            "column into its real and imaginary parts)",
+            f"{source} with complex column(s) {complex_columns}",
+            TypeError,
+        )
     numeric = [
         c
         for c in features
