@@ -193,10 +193,12 @@ def test_partly_installed_onnx_warns(monkeypatch):
     assert report.ok  # warnings do not fail
 
 
-def test_other_backend_warns(monkeypatch):
+def test_jax_is_a_backend_and_others_warn(monkeypatch):
     monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    assert _row(zoo.doctor(), "backend")["status"] == "ok"
+    monkeypatch.setattr(keras.config, "backend", lambda: "torch")
     row = _row(zoo.doctor(), "backend")
-    assert row["status"] == "warn" and "KERAS_BACKEND=tensorflow" in row["fix"]
+    assert row["status"] == "warn" and "KERAS_BACKEND=tensorflow or jax" in row["fix"]
 
 
 def test_offline_without_weights_warns_and_skips_the_network(

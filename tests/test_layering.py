@@ -30,7 +30,14 @@ LAYERS = [
     ),
     (
         "building blocks",
-        ["zoo.layers", "zoo.data", "zoo.distribute", "zoo.optimizers", "zoo._catalogue"],
+        [
+            "zoo.layers",
+            "zoo.data",
+            "zoo.distribute",
+            "zoo.distribute_jax",
+            "zoo.optimizers",
+            "zoo._catalogue",
+        ],
     ),
     ("architectures", ["zoo.architectures"]),
     ("catalogue", ["zoo.registry"]),

@@ -111,9 +111,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def __getattr__(name: str) -> Any:
     if (name in _FUNCTIONS or name in _MODULES) and name not in _WITHOUT_TENSORFLOW:
-        from zoo._quiet import import_tensorflow
+        from zoo._quiet import prepare_backend
 
-        import_tensorflow()  # first use: without TensorFlow's C++ start-up lines
+        prepare_backend()  # first use: TensorFlow (its backend) without its C++ start-up lines
     if name in _FUNCTIONS:
         value = getattr(importlib.import_module(_FUNCTIONS[name]), name)
     elif name in _MODULES:

@@ -10,8 +10,9 @@ Once zoo is imported, all of these stay off the terminal whoever imports TensorF
 next (zoo on first use, or the user's ``import keras``): :func:`hide_tensorflow_start_up`
 makes that import run with the native output captured (written out if the import
 fails), and sets ``TF_CPP_MIN_LOG_LEVEL=3`` (read once, at import) unless the user set
-it, so later native notices are not printed either; TensorFlow's errors still reach
-Python as exceptions. ``ZOO_TF_LOGS=1`` shows everything.
+it before zoo was imported (JAX sets 1 when imported: zoo's decision stands), so later
+native notices are not printed either; TensorFlow's errors still reach Python as
+exceptions. ``ZOO_TF_LOGS=1`` shows everything.
 
 What zoo cannot hide: when TensorFlow is imported before zoo (``import keras`` first),
 its start-up lines are out before zoo runs; zoo then still keeps the ``cuInit`` line
@@ -29,7 +30,13 @@ from typing import Any
 
 from zoo._compat.tensorflow import native_logs_hidden
 
-__all__ = ["hide_tensorflow_start_up", "import_tensorflow", "native_logs_hidden"]
+__all__ = [
+    "hide_tensorflow_start_up",
+    "import_tensorflow",
+    "keras_backend",
+    "native_logs_hidden",
+    "prepare_backend",
+]
 
 SHOW_LOGS_ENV = "ZOO_TF_LOGS"
 LOG_LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
@@ -41,11 +48,24 @@ def _showing() -> bool:
     return os.environ.get(SHOW_LOGS_ENV) == "1"
 
 
+_user_level: str | None = None  # TF_CPP_MIN_LOG_LEVEL as the user set it before zoo
+
+
 def _quiet_import(exec_module: Any, module: Any) -> None:
-    if not _showing():
-        os.environ.setdefault(LOG_LEVEL_ENV, "3")
-    with native_logs_hidden(show_on_error=True):
-        exec_module(module)
+    # TensorFlow reads the level once, while it is imported. JAX sets it to 1 when it is
+    # imported (before TensorFlow on that backend), so zoo decides from what the user
+    # had set when zoo was imported, and puts the variable back afterwards.
+    previous = os.environ.get(LOG_LEVEL_ENV)
+    if not _showing() and _user_level is None:
+        os.environ[LOG_LEVEL_ENV] = "3"
+    try:
+        with native_logs_hidden(show_on_error=True):
+            exec_module(module)
+    finally:
+        if previous is None:
+            os.environ.pop(LOG_LEVEL_ENV, None)
+        else:
+            os.environ[LOG_LEVEL_ENV] = previous
 
 
 class _QuietLoader(importlib.abc.Loader):
@@ -88,10 +108,42 @@ def hide_tensorflow_start_up() -> None:
 
     Does nothing if TensorFlow is already imported.
     """
+    global _user_level
     if "tensorflow" in sys.modules:
         return
+    if not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+        _user_level = os.environ.get(LOG_LEVEL_ENV)
     _remove_finder()
     sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+def keras_backend() -> str:
+    """The backend Keras will use, found as Keras finds it, without importing Keras.
+
+    ``$KERAS_BACKEND``, else ``backend`` in ``$KERAS_HOME/keras.json`` (default
+    ``~/.keras``), else ``"tensorflow"``.
+    """
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    import json
+
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json"), encoding="utf-8") as handle:
+            backend = json.load(handle).get("backend")
+    except (OSError, ValueError, AttributeError):
+        backend = None
+    return backend if isinstance(backend, str) and backend else "tensorflow"
+
+
+def prepare_backend() -> None:
+    """Before zoo's first use of Keras: on TensorFlow, import it quietly (see module doc).
+
+    On another backend TensorFlow is not imported here at all: only ``tf.data`` pipelines
+    and TensorFlow-only features load it, through the same quiet hook.
+    """
+    if keras_backend() == "tensorflow":
+        import_tensorflow()
 
 
 def import_tensorflow() -> None:

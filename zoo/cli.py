@@ -834,9 +834,9 @@ def _doctor() -> int:
 
 
 def _import_tensorflow_quietly() -> None:
-    from zoo._quiet import import_tensorflow
+    from zoo._quiet import prepare_backend
 
-    import_tensorflow()
+    prepare_backend()
 
 
 # ------------------------------------------------------------ checks before slow work

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from zoo import _validation as v
+from zoo import distribute_jax
 from zoo._compat.keras import compile_settings, even_first_batch
 from zoo._compat.tensorflow import (
     is_default_strategy,
@@ -44,6 +45,7 @@ __all__ = [
     "describe",
     "device_kind",
     "dtype_policy",
+    "even_batches",
     "even_first_batch",
     "is_chief",
     "is_multiworker",
@@ -52,6 +54,7 @@ __all__ = [
     "mixed_precision",
     "release_traced_gradients",
     "strategy",
+    "strategy_of",
     "strategy_of_built",
     "tpu_present",
 ]
@@ -268,6 +271,10 @@ def auto_choice() -> dict[str, Any]:
         >>> zoo.distribute.auto_choice()
         {'strategy': 'default', 'device': 'cpu', 'replicas': 1, 'mixed_precision': 'float32'}
     """
+    if _backend() == "jax":
+        described = distribute_jax.local("auto").describe()
+        choice = {k: described[k] for k in ("strategy", "device", "replicas")}
+        return {**choice, "mixed_precision": AUTO_POLICIES.get(choice["device"], "float32")}
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
@@ -307,6 +314,13 @@ def strategy(kind: Any = "auto", *, devices: list[str] | None = None):
     Example:
         >>> zoo.distribute.strategy("auto")
     """
+    if distribute_jax.is_jax_strategy(kind):
+        return kind
+    if _backend() == "jax":
+        v.check_choice("strategy", kind, STRATEGIES)
+        if kind == "multiworker":
+            return _jax_multiworker_strategy()
+        return distribute_jax.local(kind)
     import tensorflow as tf
 
     if isinstance(kind, tf.distribute.Strategy):
@@ -347,6 +361,37 @@ def strategy(kind: Any = "auto", *, devices: list[str] | None = None):
     return _tpu_strategy()
 
 
+def _backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def _jax_multiworker_strategy():
+    raise v.ArgumentValueError(
+        "strategy='multiworker' is not available on Keras's JAX backend in this version of "
+        "zoo; use KERAS_BACKEND=tensorflow for several machines, or one machine's devices "
+        "with strategy='auto'. Received: strategy='multiworker'"
+    )
+
+
+def strategy_of(model):
+    """The strategy a built model's variables belong to (on any backend)."""
+    if _backend() == "jax":
+        return distribute_jax.of_model(model)
+    return model.distribute_strategy
+
+
+def even_batches(dataset, strat, first_batch=None):
+    """Batches every replica can share, on either backend.
+
+    TensorFlow: :func:`even_first_batch`; JAX: :func:`zoo.distribute_jax.even_batches`.
+    """
+    if distribute_jax.is_jax_strategy(strat):
+        return distribute_jax.even_batches(dataset, strat)
+    return even_first_batch(dataset, strat, first_batch)
+
+
 def _worker_devices(strat) -> list[str]:
     import tensorflow as tf
 
@@ -359,6 +404,8 @@ def _worker_devices(strat) -> list[str]:
 
 def device_kind(strat) -> str:
     """``"tpu"``, ``"gpu"`` or ``"cpu"``: what the strategy's replicas run on."""
+    if distribute_jax.is_jax_strategy(strat):
+        return strat.device_kind
     import tensorflow as tf
 
     if isinstance(strat, tf.distribute.TPUStrategy):
@@ -372,8 +419,11 @@ def device_kind(strat) -> str:
 
 def describe(strat) -> dict[str, Any]:
     """A JSON-friendly description of a strategy, for cards and logs."""
+    if distribute_jax.is_jax_strategy(strat):
+        return strat.describe()
     name = type(strat).__name__
     return {
+        "backend": "tensorflow",
         "strategy": "default" if is_default_strategy(strat) else name,
         "replicas": int(strat.num_replicas_in_sync),
         "device": device_kind(strat),
@@ -408,11 +458,13 @@ def strategy_of_built(model, strategy: Any, build_from: str):
             "build it inside the strategy's scope)",
             strategy,
         )
-    return model.distribute_strategy
+    return strategy_of(model)
 
 
 def is_multiworker(strat) -> bool:
     """True for MultiWorkerMirroredStrategy."""
+    if distribute_jax.is_jax_strategy(strat):
+        return False
     import tensorflow as tf
 
     return isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)

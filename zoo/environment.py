@@ -501,7 +501,7 @@ def _keras(checks: _Checks) -> bool:
         )
         return False
     backend = keras.config.backend()
-    if backend == "tensorflow":
+    if backend in ("tensorflow", "jax"):
         checks.add("keras", "backend", backend)
     else:
         checks.add(
@@ -509,9 +509,9 @@ def _keras(checks: _Checks) -> bool:
             "backend",
             backend,
             "warn",
-            "export KERAS_BACKEND=tensorflow (or set it in ~/.keras/keras.json): zoo.build "
-            "works on any backend, but zoo.data, zoo.train, zoo.tune, zoo.distribute and "
-            "TF Hub backbones need TensorFlow",
+            "export KERAS_BACKEND=tensorflow or jax (or set it in ~/.keras/keras.json): "
+            "zoo.build works on any backend, but zoo's training, tuning and distribution "
+            "run on TensorFlow and JAX",
         )
     checks.add("keras", "dtype policy", keras.config.dtype_policy().name)
     return True
@@ -531,7 +531,41 @@ def _gpu_name(tf: Any, device: Any) -> str:
     return f"{name} (compute {capability[0]}.{capability[1]})" if capability else name
 
 
+def _jax_devices(checks: _Checks) -> None:
+    try:
+        import jax
+    except Exception as error:
+        checks.add(
+            "devices",
+            "import jax",
+            f"failed: {type(error).__name__}: {error}",
+            "fail",
+            "pip install 'jax[cpu]' (or jax[cuda12], jax[tpu]), or KERAS_BACKEND=tensorflow",
+        )
+        return
+    from zoo import distribute
+
+    devices = jax.local_devices()
+    kinds = sorted({d.platform for d in devices})
+    listed = ", ".join(str(d) for d in devices[:8]) + (" ..." if len(devices) > 8 else "")
+    checks.add("devices", "JAX devices", f"{len(devices)} {'/'.join(kinds)}: {listed}")
+    choice = distribute.auto_choice()
+    replicas = choice["replicas"]
+    checks.add(
+        "devices",
+        "strategy 'auto'",
+        f"{choice['strategy']} ({replicas} {choice['device'].upper()} "
+        f"replica{'s' if replicas != 1 else ''}, keras.distribution)",
+    )
+    checks.add("devices", "mixed precision 'auto'", choice["mixed_precision"])
+
+
 def _devices(checks: _Checks) -> None:
+    from zoo._quiet import keras_backend
+
+    if keras_backend() == "jax":
+        _jax_devices(checks)
+        return
     try:
         import tensorflow as tf
     except Exception as error:
@@ -803,7 +837,7 @@ def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
     with contextlib.suppress(Exception):  # a broken TensorFlow is reported under devices
         from zoo import _quiet
 
-        _quiet.import_tensorflow()
+        _quiet.prepare_backend()
     checks = _Checks()
     from zoo._version import __version__
 

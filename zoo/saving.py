@@ -77,12 +77,16 @@ def resolve(name_or_path: str | os.PathLike) -> Path:
 
 
 def _versions() -> dict[str, str]:
-    import tensorflow as tf
+    from importlib import metadata  # (a card's versions are all strings)
 
+    try:  # read from the installation: the JAX backend does not import TensorFlow
+        tensorflow = metadata.version("tensorflow")
+    except metadata.PackageNotFoundError:
+        tensorflow = "absent"
     return {
         "zoo": __version__,
         "keras": keras.__version__,
-        "tensorflow": tf.__version__,
+        "tensorflow": tensorflow,
         "backend": keras.backend.backend(),
     }
 

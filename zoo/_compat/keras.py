@@ -54,7 +54,8 @@ def compile_settings(strat, jit_compile="auto", steps_per_execution: int = 1) ->
     steps_per_execution = v.check_int("steps_per_execution", steps_per_execution, minimum=1)
     if jit_compile not in ("auto", True, False):
         raise v.invalid("jit_compile", "'auto', True or False", jit_compile)
-    if strat is not None and strat.num_replicas_in_sync > 1:
+    jax_strategy = getattr(strat, "backend", None) == "jax"  # XLA is how JAX runs
+    if strat is not None and strat.num_replicas_in_sync > 1 and not jax_strategy:
         if jit_compile is True or steps_per_execution > 1:
             print(
                 "zoo: jit_compile and steps_per_execution > 1 are turned off under "
@@ -122,6 +123,8 @@ def fit_needs_custom_loop(strat) -> bool:
     Upstream: https://github.com/keras-team/keras/issues/20585 (also
     https://github.com/tensorflow/tensorflow/issues/72388).
     """
+    if getattr(strat, "backend", None) == "jax":
+        return False
     import tensorflow as tf
 
     return isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)
@@ -137,6 +140,8 @@ def replicated_predict_returns_copies(strat) -> bool:
     ``Sequential([Input((3,)), Dense(2)]).predict_on_batch(np.ones((4, 3)))`` has shape
     (8, 2) while ``predict`` gives (4, 2).
     """
+    if getattr(strat, "backend", None) == "jax":
+        return False
     return strat is not None and strat.num_replicas_in_sync > 1
 
 

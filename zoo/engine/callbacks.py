@@ -17,7 +17,7 @@ from typing import Any
 
 import keras
 
-from zoo import _fs
+from zoo import _fs, distribute
 
 STATE_FILE = "state.json"
 
@@ -75,7 +75,7 @@ class Resume(keras.callbacks.Callback):
             return 0
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and not optimizer.built:
-            with model.distribute_strategy.scope():
+            with distribute.strategy_of(model).scope():
                 optimizer.build(model.trainable_variables)  # so its saved state loads
         model.load_weights(self.folder / state["weights"])
         return int(state["epoch"])

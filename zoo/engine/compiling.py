@@ -7,8 +7,8 @@ from typing import Any
 
 import keras
 
+from zoo import distribute, tasks
 from zoo import optimizers as opt
-from zoo import tasks
 
 
 def compile_model(
@@ -36,7 +36,7 @@ def compile_model(
     Example:
         >>> compile_model(zoo.build("mlp_tiny"), "classification", learning_rate=1e-2)
     """
-    strategy = strategy if strategy is not None else model.distribute_strategy
+    strategy = strategy if strategy is not None else distribute.strategy_of(model)
     with strategy.scope():
         _compile(model, task, optimizer, learning_rate, settings)
     return model

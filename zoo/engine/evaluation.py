@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
@@ -10,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from zoo import _validation as v
-from zoo import tasks
-from zoo._compat.keras import even_first_batch, fit_needs_custom_loop
+from zoo import distribute, distribute_jax, tasks
+from zoo._compat.keras import fit_needs_custom_loop
 
 
 @dataclasses.dataclass
@@ -105,26 +106,48 @@ def evaluate(model: keras.Model, data, *, split: str = "test", task: str) -> Eva
 
 def predict(model: keras.Model, inputs: Any) -> np.ndarray:
     """``model.predict``, or a plain batch loop where Keras's predict cannot run."""
-    strategy = getattr(model, "distribute_strategy", None)
+    strategy = distribute.strategy_of(model)
     if strategy is not None and fit_needs_custom_loop(strategy):
         return np.concatenate([np.asarray(model(x, training=False)) for x in inputs])
+    if distribute_jax.is_jax_strategy(strategy) and strategy.num_replicas_in_sync > 1:
+        return _predict_sharded(model, inputs, strategy)
     return np.asarray(model.predict(inputs, verbose=0))
+
+
+def _predict_sharded(model: keras.Model, inputs: Any, strategy: Any) -> np.ndarray:
+    """Predict batch by batch on JAX devices, padding each batch to a multiple of them."""
+    replicas = strategy.num_replicas_in_sync
+    if isinstance(inputs, np.ndarray):
+        step = 32 * replicas
+        batches = (inputs[i : i + step] for i in range(0, len(inputs), step))
+    else:
+        batches = (
+            tuple(np.asarray(t) for t in b) if isinstance(b, tuple) else np.asarray(b)
+            for b in inputs.as_numpy_iterator()
+        )
+    outputs = []
+    with strategy.scope():
+        for batch in batches:
+            grown, size = distribute_jax.padded(batch, replicas)
+            outputs.append(np.asarray(model.predict_on_batch(grown))[:size])
+    return np.concatenate(outputs)
 
 
 def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
     """A split scored with the model's compiled losses and metrics (Keras's evaluate)."""
     from zoo.engine.compiling import compile_model
 
-    if fit_needs_custom_loop(model.distribute_strategy):
+    if fit_needs_custom_loop(distribute.strategy_of(model)):
         return {}  # Keras's evaluate fails there as fit does; the history has val_loss
     if not model.compiled:
         compile_model(model, task)
-    dataset = even_first_batch(
-        tasks.feed(getattr(data, split), task, model=model),
-        model.distribute_strategy,
-        first_batch(data, split),
+    strategy = distribute.strategy_of(model)
+    dataset = distribute.even_batches(
+        tasks.feed(getattr(data, split), task, model=model), strategy, first_batch(data, split)
     )
-    results = model.evaluate(dataset, verbose=0, return_dict=True)
+    jax_scope = distribute_jax.is_jax_strategy(strategy)
+    with strategy.scope() if jax_scope else contextlib.nullcontext():
+        results = model.evaluate(dataset, verbose=0, return_dict=True)
     return tasks.add_scores({k: float(value) for k, value in results.items()}, task)
 
 

@@ -11,13 +11,15 @@ stopping, checkpoints, TensorBoard and resumption behave the same.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any
 
 import keras
 import numpy as np
 
-from zoo._compat.keras import even_first_batch, fit_needs_custom_loop
+from zoo import distribute, distribute_jax
+from zoo._compat.keras import fit_needs_custom_loop
 
 
 @dataclasses.dataclass
@@ -55,20 +57,24 @@ def fit(
     Returns:
         A :class:`Fitted` with the history of the epochs run.
     """
-    strat = model.distribute_strategy
+    strat = distribute.strategy_of(model)
     if fit_needs_custom_loop(strat):
         return _fit_custom(
             model, train, validation, strat, epochs, list(callbacks), verbose, initial_epoch
         )
-    fitted = model.fit(
-        even_first_batch(train, strat, first_batches[0]),
-        validation_data=even_first_batch(validation, strat, first_batches[1]),
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        callbacks=list(callbacks),
-        verbose=verbose,
-        shuffle=False,  # zoo.data pipelines shuffle themselves; Keras would warn
-    )
+    # On JAX the batches are sharded inside the distribution's scope; on TensorFlow the
+    # model carries its strategy.
+    scope = strat.scope() if distribute_jax.is_jax_strategy(strat) else contextlib.nullcontext()
+    with scope:
+        fitted = model.fit(
+            distribute.even_batches(train, strat, first_batches[0]),
+            validation_data=distribute.even_batches(validation, strat, first_batches[1]),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=list(callbacks),
+            verbose=verbose,
+            shuffle=False,  # zoo.data pipelines shuffle themselves; Keras would warn
+        )
     return Fitted(fitted.history, list(fitted.epoch))
 
 

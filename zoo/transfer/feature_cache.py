@@ -9,6 +9,7 @@ many times faster per epoch than running the frozen backbone every epoch.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo import _fs
+from zoo import _fs, distribute, distribute_jax
 from zoo._compat.keras import replicated_predict_returns_copies
 
 CACHE_DIR = ".cache/features"
@@ -62,16 +63,29 @@ def features(extractor, dataset, cache_dir: Path | None, key: str, verbose: int)
         with np.load(path) as stored:
             return stored["features"], stored["labels"]
     outputs, labels = [], []
-    batches = dataset
+    batches = dataset.as_numpy_iterator()  # numpy for every backend (JAX takes no tf tensors)
     if verbose:
         from tqdm.auto import tqdm
 
-        batches = tqdm(dataset, desc="computing backbone features", leave=False)
-    copies = replicated_predict_returns_copies(getattr(extractor, "distribute_strategy", None))
-    for x, y in batches:
-        out = extractor(x, training=False) if copies else extractor.predict_on_batch(x)
-        outputs.append(keras.ops.convert_to_numpy(out))
-        labels.append(np.asarray(y))
+        total = int(dataset.cardinality())
+        batches = tqdm(
+            batches,
+            total=total if total > 0 else None,
+            desc="computing backbone features",
+            leave=False,
+        )
+    strategy = distribute.strategy_of(extractor)
+    copies = replicated_predict_returns_copies(strategy)
+    replicas = strategy.num_replicas_in_sync if distribute_jax.is_jax_strategy(strategy) else 1
+    with strategy.scope() if replicas > 1 else contextlib.nullcontext():
+        for x, y in batches:
+            if copies:
+                out = extractor(x, training=False)
+            else:  # a batch JAX shards over its devices must divide evenly: padded, then cut
+                grown, size = distribute_jax.padded(x, replicas)
+                out = keras.ops.convert_to_numpy(extractor.predict_on_batch(grown))[:size]
+            outputs.append(keras.ops.convert_to_numpy(out))
+            labels.append(np.asarray(y))
     features_array, labels_array = np.concatenate(outputs), np.concatenate(labels)
     if path is not None:
         with _fs.atomic_file(path) as partial:  # a killed run never leaves half a cache

@@ -144,7 +144,7 @@ class Stage:
             self.model,
             "classification",
             optimizer=self.optimizer,
-            **distribute.compile_settings(self.model.distribute_strategy),
+            **distribute.compile_settings(distribute.strategy_of(self.model)),
         )
         timer = engine.EpochTimer()
         used = engine.standard_callbacks(
@@ -626,7 +626,7 @@ def _head_stage(model, backbone, data, checked, cache_dir: Path, pipeline) -> St
     if not checked["epochs"]:
         return None
     backbone.trainable = False
-    strat = model.distribute_strategy
+    strat = distribute.strategy_of(model)
     rate, name = checked["learning_rate"], checked["optimizer"]
     make = opt.factory(name, rate)
     split = None
@@ -666,7 +666,7 @@ def _fine_tune_stage(model, backbone, data, checked, cache_dir: Path, pipeline) 
     rate, decay = checked["fine_tune_learning_rate"], checked["layer_decay"]
     make = opt.factory(checked["optimizer"], rate)
     if decay is not None:
-        with model.distribute_strategy.scope():
+        with distribute.strategy_of(model).scope():
             made = layerwise_optimizer(
                 model,
                 checked["optimizer"],

@@ -120,7 +120,7 @@ def lr_find(
     )
     factor = (end_lr / start_lr) ** (1 / (steps - 1))
     rows, average, best = [], 0.0, math.inf
-    batches = iter(data.train.repeat())
+    batches = data.train.repeat().as_numpy_iterator()  # numpy: JAX takes no tf tensors
     for step in range(steps):
         rate = start_lr * factor**step
         model.optimizer.learning_rate.assign(rate)
@@ -136,7 +136,7 @@ def lr_find(
     model.set_weights(saved_weights)
     for index, variable in enumerate(model.optimizer.variables):
         variable.assign(
-            keras.ops.zeros_like(variable) if saved_state is None else saved_state[index]
+            np.zeros(variable.shape, variable.dtype) if saved_state is None else saved_state[index]
         )
     model.optimizer.learning_rate.assign(saved_rate)
 

@@ -12,6 +12,7 @@ objective or data is refused before any trial, rather than mixed into it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -26,7 +27,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from zoo import _fs, distribute, engine, optimizers, plots, registry, saving, tasks
+from zoo import _fs, distribute, distribute_jax, engine, optimizers, plots, registry, saving, tasks
 from zoo import _validation as v
 from zoo._compat.keras_tuner import best_model, wait_when_idle
 from zoo._compat.tensorflow import is_default_strategy
@@ -174,7 +175,14 @@ def _hypermodel(
     class ZooHyperModel(keras_tuner.HyperModel):
         """Builds a trial's model from the space; fits with the trial's fit values."""
 
+        zoo_scope = contextlib.nullcontext  # JAX: the strategy's scope (Keras Tuner's
+        # distribution_strategy takes tf.distribute strategies only)
+
         def build(self, hp):
+            with self.zoo_scope():
+                return self._build_trial(hp)
+
+        def _build_trial(self, hp):
             values = spaces.sample(hp, space)
             if entry is not None:
                 arguments = {
@@ -660,7 +668,9 @@ def _open_tuner(hypermodel, strat, root: Path, mirror: Any, settings: dict[str, 
         "seed": settings["seed"],
         "max_consecutive_failed_trials": settings["max_failures"],
     }
-    if not is_default_strategy(strat):
+    if distribute_jax.is_jax_strategy(strat):
+        hypermodel.zoo_scope = strat.scope
+    elif not is_default_strategy(strat):
         options["distribution_strategy"] = strat
     if algorithm == "hyperband":
         options.update(max_epochs=epochs, factor=3)
