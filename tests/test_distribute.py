@@ -391,3 +391,46 @@ def test_release_traced_gradients_drops_only_what_training_registered():
     history = model.fit(x, y, epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert np.isfinite(kept.fit(x, y, epochs=1, verbose=0).history["loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("capability", "policy"),
+    [
+        ((8, 0), "mixed_bfloat16"),
+        ((9, 0), "mixed_bfloat16"),
+        ((7, 5), "mixed_float16"),
+        (None, "mixed_float16"),
+    ],
+)
+def test_auto_precision_on_gpus_follows_compute_capability(monkeypatch, capability, policy):
+    monkeypatch.setattr(distribute, "device_kind", lambda strat: "gpu")
+    monkeypatch.setattr(distribute, "gpu_compute_capability", lambda strat=None: capability)
+    assert distribute.mixed_precision("auto", object()) == policy
+    monkeypatch.setattr(distribute, "device_kind", lambda strat: "tpu")
+    assert distribute.mixed_precision("auto", object()) == "mixed_bfloat16"
+
+
+def test_no_gpu_has_no_compute_capability():
+    assert distribute.gpu_compute_capability() is None
+
+
+def test_describe_names_the_backend():
+    assert distribute.describe(distribute.strategy("auto"))["backend"] == "tensorflow"
+
+
+def test_jax_padding_keeps_every_example_once():
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo import distribute_jax
+
+    class TwoDevices:
+        backend, num_replicas_in_sync = "jax", 2
+
+    data = tf.data.Dataset.from_tensor_slices((np.arange(7.0), np.arange(7))).batch(4)
+    batches = list(distribute_jax.even_batches(data, TwoDevices()).as_numpy_iterator())
+    assert [len(x) for x, _, _ in batches] == [4, 4]  # 4 + 3, the 3 padded to 4
+    weights = np.concatenate([w for _, _, w in batches])
+    assert weights.tolist() == [1, 1, 1, 1, 1, 1, 1, 0]
+    grown, size = distribute_jax.padded(np.arange(5), 2)
+    assert size == 5 and grown.tolist() == [0, 1, 2, 3, 4, 4]

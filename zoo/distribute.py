@@ -47,6 +47,7 @@ __all__ = [
     "dtype_policy",
     "even_batches",
     "even_first_batch",
+    "gpu_compute_capability",
     "is_chief",
     "is_multiworker",
     "launch",
@@ -274,7 +275,7 @@ def auto_choice() -> dict[str, Any]:
     if _backend() == "jax":
         described = distribute_jax.local("auto").describe()
         choice = {k: described[k] for k in ("strategy", "device", "replicas")}
-        return {**choice, "mixed_precision": AUTO_POLICIES.get(choice["device"], "float32")}
+        return {**choice, "mixed_precision": _auto_policy(choice["device"])}
     import tensorflow as tf
 
     gpus = tf.config.list_logical_devices("GPU")
@@ -283,7 +284,7 @@ def auto_choice() -> dict[str, Any]:
         "mirrored": {"strategy": "MirroredStrategy", "device": "gpu", "replicas": len(gpus)},
         "default": {"strategy": "default", "device": "gpu" if gpus else "cpu", "replicas": 1},
     }[_auto_kind(gpus)]
-    return {**choice, "mixed_precision": AUTO_POLICIES[choice["device"]]}
+    return {**choice, "mixed_precision": _auto_policy(choice["device"])}
 
 
 def _auto_kind(gpus: list[Any]) -> str:
@@ -473,15 +474,49 @@ def is_multiworker(strat) -> bool:
 def mixed_precision(mode: str = "auto", strat: Any = None) -> str:
     """Choose a Keras dtype policy name.
 
-    ``"auto"`` gives ``"mixed_bfloat16"`` on TPU, ``"mixed_float16"`` on GPU and
-    ``"float32"`` on CPU (bf16 runs about 7x slower on CPUs without bf16 units).
+    ``"auto"`` gives ``"mixed_bfloat16"`` on TPU and on GPUs of compute capability 8.0 or
+    more, ``"mixed_float16"`` on older GPUs and ``"float32"`` on CPU (bf16 runs about 7x
+    slower on CPUs without bf16 units); the same rule on both backends.
     ``"off"`` is ``"float32"``; policy names are returned as given.
     """
     v.check_choice("mixed_precision", mode, PRECISIONS)
     if mode == "auto":
         kind = device_kind(strat) if strat is not None else "cpu"
-        return AUTO_POLICIES.get(kind, "float32")
+        return _auto_policy(kind, strat)
     return "float32" if mode == "off" else mode
+
+
+def _auto_policy(kind: str, strat: Any = None) -> str:
+    """The ``"auto"`` dtype policy for a kind of device.
+
+    bfloat16 on TPUs and on GPUs with bf16 units (compute capability >= 8.0: Ampere and
+    later), float16 (Keras adds loss scaling) on older GPUs, float32 on CPUs.
+    """
+    if kind == "gpu":
+        capability = gpu_compute_capability(strat)
+        return "mixed_bfloat16" if capability and capability >= (8, 0) else "mixed_float16"
+    return AUTO_POLICIES.get(kind, "float32")
+
+
+def gpu_compute_capability(strat: Any = None) -> tuple[int, int] | None:
+    """The first GPU's CUDA compute capability, e.g. ``(8, 0)``; None if unknown or none."""
+    try:
+        if distribute_jax.is_jax_strategy(strat) or (strat is None and _backend() == "jax"):
+            import jax
+
+            gpus = [d for d in jax.local_devices() if d.platform in ("gpu", "cuda")]
+            text = str(getattr(gpus[0], "compute_capability", "")) if gpus else ""
+        else:
+            import tensorflow as tf
+
+            gpus = tf.config.list_physical_devices("GPU")
+            details = tf.config.experimental.get_device_details(gpus[0]) if gpus else {}
+            found = details.get("compute_capability")
+            text = ".".join(str(p) for p in found) if found else ""
+        major, minor = text.split(".")[:2]
+        return int(major), int(minor)
+    except (ValueError, IndexError, RuntimeError, AttributeError):
+        return None
 
 
 @contextlib.contextmanager
