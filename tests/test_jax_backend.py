@@ -164,3 +164,31 @@ def test_models_saved_on_tensorflow_load_on_jax_and_back(tmp_path):
     np.testing.assert_allclose(
         back.predict(x, verbose=0), np.load(tmp_path / "jax_out.npy"), atol=1e-5
     )
+
+
+def test_tensorflow_only_features_say_so_on_jax(tmp_path):
+    found = _run_jax(
+        """
+        import json
+        import zoo
+        from zoo.transfer import hub
+
+        messages = []
+        for attempt in (
+            lambda: zoo.export(zoo.build("mlp_tiny"), "m.tflite", format="tflite"),
+            lambda: hub.hub_layer(str(zoo.__file__)),
+            lambda: zoo.distribute.strategy("multiworker"),
+        ):
+            try:
+                attempt()
+                messages.append(None)
+            except zoo.UserError as error:
+                messages.append(str(error))
+        print(json.dumps(messages))
+        """,
+        tmp_path,
+    )
+    assert all(message and "Received:" in message for message in found), found
+    assert "TFLite export needs Keras's TensorFlow backend" in found[0]
+    assert "TF Hub SavedModel needs Keras's TensorFlow backend" in found[1]
+    assert "JAX backend" in found[2]

@@ -399,3 +399,20 @@ def check_kwargs(kind: str, kwargs: dict[str, Any], allowed: Iterable[str]) -> N
                 f"Unknown argument {key!r} for {kind}.{hint} Accepted arguments: "
                 f"{', '.join(allowed)}. Received: {key}={kwargs[key]!r}"
             )
+
+
+def require_tensorflow_backend(what: str, name: str, value: Any) -> None:
+    """Refuse `what` (a TensorFlow-only feature) on another Keras backend, saying why.
+
+    Example:
+        >>> require_tensorflow_backend("TFLite export", "format", "tflite")  # on TF: passes
+    """
+    import keras
+
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise ArgumentValueError(
+            f"{what} needs Keras's TensorFlow backend (it runs TensorFlow graphs), but this "
+            f"process runs Keras on {backend!r}: start Python with KERAS_BACKEND=tensorflow "
+            f"for it, or choose what works on every backend. {_received(name, value)}"
+        )

@@ -247,6 +247,8 @@ def export(
     """
     start = time.perf_counter()
     fmt = v.check_choice("format", format, FORMATS)
+    if fmt == "tflite":  # Keras's LiteRT export converts a TensorFlow graph
+        v.require_tensorflow_backend("TFLite export", "format", fmt)
     if tolerance is not None:
         tolerance = v.check_float("tolerance", tolerance, minimum=0.0)
     root = None

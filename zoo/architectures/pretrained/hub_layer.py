@@ -172,6 +172,7 @@ class HubLayer(keras.layers.Layer):
         name: str | None = None,
         **kwargs: Any,
     ):
+        v.require_tensorflow_backend("A TF Hub SavedModel", "handle", handle)
         handle = _check_handle("handle", handle)
         v.check_bool("trainable", trainable)
         v.check_str("output_key", output_key, allow_none=True)
