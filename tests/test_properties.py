@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 import zoo
 from zoo import _validation as v
-from zoo import registry
+from zoo import registry, saving
 
 
 def _settings(examples: int):
@@ -629,18 +629,6 @@ _json_values = st.recursive(
     ),
     max_leaves=12,
 )
-_CARD_FIELDS = [
-    "name",
-    "architecture",
-    "arguments",
-    "created",
-    "versions",
-    "params",
-    "input_shape",
-    "output_shape",
-    "model_file",
-    "sha256",
-]
 
 
 @_settings(80)
@@ -656,7 +644,7 @@ def test_a_damaged_card_is_named_or_changes_nothing(data, saved, scratch):
     elif how == "bytes":
         card_file.write_bytes(data.draw(st.binary(max_size=64), label="card"))
     elif how == "field":
-        field = data.draw(st.sampled_from(_CARD_FIELDS), label="field")
+        field = data.draw(st.sampled_from(saving.CARD_FIELDS), label="field")
         card[field] = data.draw(_json_values, label="value")
         card_file.write_text(json.dumps(card))
     else:
@@ -668,7 +656,7 @@ def test_a_damaged_card_is_named_or_changes_nothing(data, saved, scratch):
 
 
 @_settings(40)
-@given(field=st.sampled_from(_CARD_FIELDS), data=st.data())
+@given(field=st.sampled_from(saving.CARD_FIELDS), data=st.data())
 def test_a_card_field_of_the_wrong_type_is_named(field, data, saved, scratch):
     folder, _ = saved
     copy = _copy(folder, scratch, "field")
