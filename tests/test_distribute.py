@@ -434,3 +434,23 @@ def test_jax_padding_keeps_every_example_once():
     assert weights.tolist() == [1, 1, 1, 1, 1, 1, 1, 0]
     grown, size = distribute_jax.padded(np.arange(5), 2)
     assert size == 5 and grown.tolist() == [0, 1, 2, 3, 4, 4]
+
+
+def test_jax_padding_weights_broadcast_against_image_targets():
+    # An autoencoder's loss is per pixel, (batch, h, w): the weights must broadcast.
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo import distribute_jax
+
+    class TwoDevices:
+        backend, num_replicas_in_sync = "jax", 2
+
+    images = np.zeros((3, 8, 8, 1), "float32")
+    data = tf.data.Dataset.from_tensor_slices((images, images)).batch(3)
+    ((x, y, weights),) = distribute_jax.even_batches(data, TwoDevices()).as_numpy_iterator()
+    assert x.shape == y.shape == (4, 8, 8, 1) and weights.shape == (4, 1, 1)
+    import keras
+
+    loss = keras.losses.BinaryCrossentropy()(y, np.full_like(y, 0.5), sample_weight=weights)
+    assert np.isfinite(float(loss))

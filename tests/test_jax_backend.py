@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,4 +192,68 @@ def test_tensorflow_only_features_say_so_on_jax(tmp_path):
     assert all(message and "Received:" in message for message in found), found
     assert "TFLite export needs Keras's TensorFlow backend" in found[0]
     assert "TF Hub SavedModel needs Keras's TensorFlow backend" in found[1]
-    assert "JAX backend" in found[2]
+    assert "needs a cluster" in found[2] and "zoo launch" in found[2]
+
+
+WORKER = """
+import json, sys
+import zoo
+
+result = zoo.train("mlp_tiny", "digits", epochs=2, strategy=sys.argv[1], seed=3, verbose=0,
+                   output="digits_mlp")
+print(json.dumps({"strategy": result.strategy, "metrics": result.metrics,
+                  "loss": result.history["loss"].tolist(), "saved": str(result.path)}))
+"""
+
+
+def test_two_processes_train_as_one_with_four_devices(tmp_path):
+    # zoo launch on loopback: 2 workers x 2 CPU devices, joined by keras.distribution.initialize
+    (tmp_path / "worker.py").write_text(WORKER)
+    env = {**os.environ, **JAX_ENV, "ZOO_SAVED_MODELS": str(tmp_path / "saved_models")}
+    launched = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "zoo"),
+            "launch",
+            "--workers",
+            "2",
+            "--timeout",
+            "300",
+            "--",
+            sys.executable,
+            "worker.py",
+            "multiworker",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=400,
+    )
+    assert launched.returncode == 0, launched.stdout[-3000:] + launched.stderr[-3000:]
+    lines = [line.split("] ", 1) for line in launched.stdout.splitlines() if "] {" in line]
+    workers = {prefix: json.loads(text) for prefix, text in lines}
+    assert sorted(workers) == ["[worker 0", "[worker 1"]
+    chief, other = workers["[worker 0"], workers["[worker 1"]
+    assert chief["strategy"]["workers"] == 2 and chief["strategy"]["replicas"] == 4
+    assert chief["metrics"] == other["metrics"]  # one model, evaluated together
+    assert other["saved"] == "None"  # only the chief writes
+    card = json.loads((tmp_path / "saved_models" / "digits_mlp" / "zoo.json").read_text())
+    assert card["training"]["workers"] == 2 and card["training"]["backend"] == "jax"
+    # The same training in one process over 4 devices: the same numbers.
+    one = subprocess.run(
+        [sys.executable, "worker.py", "auto"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={
+            **env,
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+            "ZOO_SAVED_MODELS": str(tmp_path / "single"),
+        },
+        timeout=300,
+    )
+    assert one.returncode == 0, one.stderr[-3000:]
+    single = json.loads(one.stdout.strip().splitlines()[-1])
+    assert single["strategy"]["replicas"] == 4 and single["strategy"]["workers"] == 1
+    np.testing.assert_allclose(chief["loss"], single["loss"], rtol=1e-4)
+    assert abs(chief["metrics"]["accuracy"] - single["metrics"]["accuracy"]) < 1e-6

@@ -297,7 +297,7 @@ def _auto_kind(gpus: list[Any]) -> str:
 
 
 def strategy(kind: Any = "auto", *, devices: list[str] | None = None):
-    """Return a ``tf.distribute.Strategy``.
+    """Return a ``tf.distribute.Strategy`` (on JAX: a :class:`zoo.distribute_jax.DataParallel`).
 
     Args:
         kind: ``"auto"`` (TPU if attached, else all GPUs mirrored, one GPU, or the
@@ -369,11 +369,40 @@ def _backend() -> str:
 
 
 def _jax_multiworker_strategy():
-    raise v.ArgumentValueError(
-        "strategy='multiworker' is not available on Keras's JAX backend in this version of "
-        "zoo; use KERAS_BACKEND=tensorflow for several machines, or one machine's devices "
-        "with strategy='auto'. Received: strategy='multiworker'"
-    )
+    """``keras.distribution.initialize`` for the cluster TF_CONFIG, Slurm or JAX describes."""
+    config = json.loads(os.environ["TF_CONFIG"]) if "TF_CONFIG" in os.environ else None
+    if config is None and "SLURM_JOB_ID" in os.environ and "SLURM_PROCID" in os.environ:
+        config = cluster_from_slurm()
+    cluster = None
+    if config is not None:
+        if not isinstance(config, dict):
+            raise v.invalid("TF_CONFIG", "a JSON object with a cluster and a task", config)
+        jobs = config.get("cluster", {})
+        addresses = [*jobs.get("chief", []), *jobs.get("worker", [])]
+        task = config.get("task", {})
+        index = int(task.get("index", 0)) + (
+            len(jobs.get("chief", [])) if task.get("type") == "worker" else 0
+        )
+        cluster = {"addresses": addresses, "process_id": index}
+        where = f"TF_CONFIG={os.environ.get('TF_CONFIG') or json.dumps(config)}"
+    elif "KERAS_DISTRIBUTION_JOB_ADDRESSES" in os.environ or tpu_present():
+        where = "KERAS_DISTRIBUTION_* variables or the TPU pod's own"
+    else:
+        raise v.ArgumentValueError(
+            "strategy='multiworker' needs a cluster: set TF_CONFIG or the "
+            "KERAS_DISTRIBUTION_JOB_ADDRESSES / _NUM_PROCESSES / _PROCESS_ID variables, run "
+            "under Slurm or on a TPU pod, or start local workers with "
+            "`zoo launch --workers N -- zoo train ...`. Received: strategy='multiworker'"
+        )
+    import jax
+
+    if not jax.distributed.is_initialized():
+        print(
+            f"zoo: waiting for the other workers to join ({where}); JAX gives up after 5 minutes.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return distribute_jax.multiworker(cluster)
 
 
 def strategy_of(model):
@@ -436,9 +465,14 @@ def is_chief() -> bool:
     """Whether this process is the chief of a multi-worker cluster (True outside one).
 
     The chief is the ``chief`` task, or worker 0 of a cluster without one; it alone
-    writes checkpoints, TensorBoard logs and the saved model.
+    writes checkpoints, TensorBoard logs and the saved model. On JAX without TF_CONFIG,
+    it is process 0 of the cluster.
     """
     if os.environ.get("TF_CONFIG") is None:
+        if "jax" in sys.modules and _backend() == "jax":
+            import jax
+
+            return not jax.distributed.is_initialized() or jax.process_index() == 0
         return True
     task = json.loads(os.environ["TF_CONFIG"]).get("task", {})
     kind = task.get("type")
@@ -463,9 +497,9 @@ def strategy_of_built(model, strategy: Any, build_from: str):
 
 
 def is_multiworker(strat) -> bool:
-    """True for MultiWorkerMirroredStrategy."""
+    """True for MultiWorkerMirroredStrategy, or a JAX strategy spanning several processes."""
     if distribute_jax.is_jax_strategy(strat):
-        return False
+        return strat.processes > 1
     import tensorflow as tf
 
     return isinstance(strat, tf.distribute.MultiWorkerMirroredStrategy)
@@ -539,16 +573,18 @@ def launch(
     timeout: float | None = None,
     grace: float = 10.0,
 ) -> int:
-    """Run `command` as `workers` local TensorFlow workers on 127.0.0.1.
+    """Run `command` as `workers` local workers on 127.0.0.1.
 
     Each worker gets a ``TF_CONFIG`` for a cluster of `workers` workers on free
-    loopback ports, and its output is prefixed with ``[worker i]``. If any worker
-    fails, a line says which one failed first and how (its exit code or signal), the
-    others are stopped (SIGTERM, then SIGKILL after `grace` seconds: TensorFlow's
-    multi-worker runtime catches SIGTERM as a preemption notice and keeps running) and
-    its exit status is returned; a `timeout` bounds the whole run. A worker whose peer failed
-    says so in one line (not TensorFlow's traceback). When ``TF_CONFIG`` is already
-    set, or under Slurm, the command runs once as this node's worker.
+    loopback ports (on Keras's JAX backend, ``strategy="multiworker"`` reads it too:
+    worker 0's address is the coordinator of ``keras.distribution.initialize``), and
+    its output is prefixed with ``[worker i]``. If any worker fails, a line says which
+    one failed first and how (its exit code or signal), the others are stopped
+    (SIGTERM, then SIGKILL after `grace` seconds: TensorFlow's multi-worker runtime
+    catches SIGTERM as a preemption notice and keeps running) and its exit status is
+    returned; a `timeout` bounds the whole run. A worker whose peer failed says so in
+    one line (not TensorFlow's traceback). When ``TF_CONFIG`` is already set, or under
+    Slurm, the command runs once as this node's worker.
 
     Workers never outlive the launcher: each runs under a guard process that ends it
     (and whatever it started) within seconds once the launcher is gone, however it

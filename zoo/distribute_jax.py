@@ -43,15 +43,27 @@ class DataParallel:
         import jax
 
         self.devices = list(devices) if devices is not None else list(jax.local_devices())
+        #: Processes the devices belong to (several after :func:`multiworker`) and ours.
+        self.processes = len({d.process_index for d in self.devices})
+        self.process_id = jax.process_index()
         self._distribution = None
         if len(self.devices) > 1:
             import keras
 
-            self._distribution = keras.distribution.DataParallel(devices=self.devices)
+            # Across processes zoo shards the batches itself (even_batches), the same
+            # way on every worker, so every worker runs the same number of steps.
+            self._distribution = keras.distribution.DataParallel(
+                devices=self.devices, auto_shard_dataset=False
+            )
 
     @property
     def num_replicas_in_sync(self) -> int:
         return len(self.devices)
+
+    def local_rows(self, size: int) -> slice:
+        """This process's rows of a global batch of `size` (a multiple of the replicas)."""
+        share = size // self.processes
+        return slice(self.process_id * share, (self.process_id + 1) * share)
 
     @property
     def distribution(self):
@@ -77,6 +89,7 @@ class DataParallel:
             "backend": BACKEND,
             "strategy": "DataParallel" if self._distribution is not None else "default",
             "replicas": self.num_replicas_in_sync,
+            "workers": self.processes,
             "device": self.device_kind,
             "devices": [str(d) for d in self.devices],
         }
@@ -125,6 +138,76 @@ def local(kind: str = "auto") -> DataParallel:
     return _over(tuple(chosen if kind == "tpu" else chosen[:1]))
 
 
+def multiworker(cluster: dict[str, Any] | None) -> DataParallel:
+    """Join this process to a cluster (``keras.distribution.initialize``); data parallel over all.
+
+    Args:
+        cluster: ``{"addresses": ["host:port", ...], "process_id": i}`` (the first
+            address is the coordinator, process 0), or None to let Keras and JAX find
+            the cluster themselves (``KERAS_DISTRIBUTION_*`` variables, Cloud TPU pods).
+
+    Returns:
+        A :class:`DataParallel` over every device of every process. Calling it again in
+        the same process returns the same cluster.
+
+    Raises:
+        ArgumentValueError: if JAX already ran something in this process (a cluster
+            must be joined first), or the cluster could not be joined (the message
+            gives the addresses tried and JAX's reason).
+    """
+    import jax
+
+    from zoo import _validation as v
+
+    if not jax.distributed.is_initialized():
+        from jax._src import xla_bridge  # JAX has no public question for this
+
+        if xla_bridge.backends_are_initialized():
+            raise v.ArgumentValueError(
+                "strategy='multiworker' must be created before JAX runs anything in this "
+                "process: call `strategy = zoo.distribute.strategy('multiworker')` first, "
+                "or pass strategy='multiworker' to the first zoo call. "
+                "Received: strategy='multiworker'"
+            )
+        import keras
+
+        arguments = {}
+        if cluster is not None:
+            arguments = {
+                "job_addresses": ",".join(cluster["addresses"]),
+                "num_processes": len(cluster["addresses"]),
+                "process_id": cluster["process_id"],
+            }
+        try:
+            keras.distribution.initialize(**arguments)
+        except (RuntimeError, ValueError) as error:
+            where = arguments or "found by JAX (KERAS_DISTRIBUTION_* or a TPU pod)"
+            raise v.ArgumentValueError(
+                f"strategy='multiworker' could not join the cluster {where}: {error}. Check "
+                "that every worker runs with the same addresses and that the first one can "
+                "be reached. Received: strategy='multiworker'"
+            ) from None
+    return _over(tuple(jax.devices()))
+
+
+def predict_on_batch(model: Any, batch: Any, strat: DataParallel) -> Any:
+    """Predictions for a whole batch padded to a multiple of the replicas, as numpy.
+
+    Across processes each worker predicts its rows and all gather the rest.
+    """
+    import numpy as np
+
+    if strat.processes == 1:
+        return np.asarray(model.predict_on_batch(batch))
+    from jax.experimental import multihost_utils
+
+    arrays = batch if isinstance(batch, (list, tuple)) else [batch]
+    rows = strat.local_rows(len(arrays[0]))
+    mine = [a[rows] for a in arrays]
+    local = model.predict_on_batch(type(batch)(mine) if arrays is batch else mine[0])
+    return np.asarray(multihost_utils.process_allgather(np.asarray(local), tiled=True))
+
+
 def of_model(model: Any) -> DataParallel:
     """The strategy a model's variables are laid out over (one device if unsharded)."""
     import jax
@@ -143,30 +226,52 @@ def even_batches(dataset: Any, strat: Any) -> Any:
     The padding repeats the batch's last example with sample weight 0, so losses and
     metrics count only real examples (a 3-tuple's weights are padded with zeros; a
     dataset of ``x`` alone, which has no labels to weigh, is padded as it is). Every
-    example is seen once per epoch and the number of batches is kept. Returns
-    ``dataset`` itself on one replica.
+    example is seen once per epoch and the number of batches is kept. Across several
+    processes (:func:`multiworker`) every worker reads the same batches (zoo's shuffles
+    are seeded) and keeps its own rows of each, so all run the same number of steps.
+    Returns ``dataset`` itself on one replica.
     """
     replicas = 1 if strat is None else strat.num_replicas_in_sync
     if dataset is None or replicas == 1:
         return dataset
     import tensorflow as tf
 
+    processes, index = getattr(strat, "processes", 1), getattr(strat, "process_id", 0)
+
     def pad(*batch):
         size = tf.shape(tf.nest.flatten(batch)[0])[0]
         extra = (-size) % replicas
 
-        def grow(t):
-            return tf.concat([t, tf.repeat(t[-1:], extra, axis=0)], axis=0)
+        def mine(t):  # this process's rows of the padded batch
+            share = (size + extra) // processes
+            return t if processes == 1 else t[index * share : (index + 1) * share]
 
-        weights = tf.concat([tf.ones([size]), tf.zeros([extra])], axis=0)
+        def grow(t):
+            return mine(tf.concat([t, tf.repeat(t[-1:], extra, axis=0)], axis=0))
+
         if len(batch) == 1:
             return tf.nest.map_structure(grow, batch[0])
         x, y = tf.nest.map_structure(grow, batch[0]), tf.nest.map_structure(grow, batch[1])
         if len(batch) == 3:
-            weights = tf.concat([tf.cast(batch[2], tf.float32), tf.zeros([extra])], axis=0)
-        return x, y, weights
+            weights = tf.cast(batch[2], tf.float32)
+        else:
+            weights = _broadcastable(tf.ones([size]), tf.nest.flatten(batch[1])[0])
+        zeros = tf.zeros(tf.concat([[extra], tf.shape(weights)[1:]], axis=0))
+        return x, y, mine(tf.concat([weights, zeros], axis=0))
 
     return dataset.map(pad, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _broadcastable(weights: Any, y: Any) -> Any:
+    """Per-example `weights` shaped to weigh a loss computed per position of `y`.
+
+    Keras's losses reduce the last axis, so the loss of an image target
+    ``(batch, h, w, c)`` is ``(batch, h, w)``, which Keras broadcasts a weight against
+    only if the ranks differ by at most one: ``(batch, 1, 1)`` then, ``(batch,)`` for
+    class labels and vectors.
+    """
+    rank = y.shape.rank or 1
+    return weights if rank <= 2 else weights[(slice(None),) + (None,) * (rank - 2)]
 
 
 def padded(batch: Any, replicas: int) -> tuple[Any, int]:

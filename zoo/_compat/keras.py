@@ -296,3 +296,32 @@ def called_in_inference_mode(model: keras.Model, signature: list[Any]) -> keras.
 
     inputs = keras.tree.map_structure(symbolic, signature[0])
     return keras.Model(inputs, model(inputs, training=False), name=model.name)
+
+
+# --- Keras under keras.distribution (JAX, several processes) ---------------------------
+
+
+@contextlib.contextmanager
+def without_distribution() -> Iterator[None]:
+    """Run work that only one process does (the chief's saves) outside the distribution.
+
+    Works around (Keras 3.15, JAX backend, several processes): ``save_weights`` creates
+    a throwaway ``Optimizer(1.0)`` (``saving_lib.get_attr_skipset``), whose variable is
+    laid out over the distribution's devices of every process; JAX then checks across
+    processes that the value is the same, a collective the other workers never join, so
+    the chief fails ("... passed to device_put is not the same on each process") or
+    both hang. Outside the distribution the variable stays local; the model's own
+    variables are replicated, so every process can read them. No upstream issue found
+    (searched 2026-12); reproduced by ``tests/test_jax_backend.py`` multiworker test.
+    """
+    from keras import distribution
+
+    active = distribution.distribution()
+    if active is None:
+        yield
+        return
+    distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        distribution.set_distribution(active)

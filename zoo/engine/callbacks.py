@@ -18,6 +18,7 @@ from typing import Any
 import keras
 
 from zoo import _fs, distribute
+from zoo._compat.keras import without_distribution
 
 STATE_FILE = "state.json"
 
@@ -84,7 +85,7 @@ class Resume(keras.callbacks.Callback):
         if not self.write:
             return
         name = f"epoch-{epoch + 1}.weights.h5"
-        with _fs.atomic_file(self.folder / name) as partial:
+        with _fs.atomic_file(self.folder / name) as partial, without_distribution():
             self.model.save_weights(partial)
         _fs.write_text(self.folder / STATE_FILE, json.dumps({"epoch": epoch + 1, "weights": name}))
         for old in self.folder.glob("epoch-*.weights.h5"):
@@ -95,6 +96,14 @@ class Resume(keras.callbacks.Callback):
         """Forget the saved state (a finished or restarted run)."""
         if self.write:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _ChiefCheckpoint(keras.callbacks.ModelCheckpoint):
+    """``ModelCheckpoint`` whose saves run outside a multi-process JAX distribution."""
+
+    def on_epoch_end(self, epoch, logs=None):  # saves once an epoch (save_freq="epoch")
+        with without_distribution():
+            super().on_epoch_end(epoch, logs)
 
 
 def standard_callbacks(
@@ -126,7 +135,7 @@ def standard_callbacks(
             used.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "logs")))
         if checkpoint:
             used.append(
-                keras.callbacks.ModelCheckpoint(
+                _ChiefCheckpoint(
                     str(run_dir / "best.weights.h5"),
                     monitor=monitor,
                     save_best_only=has_loss,

@@ -129,7 +129,7 @@ def _predict_sharded(model: keras.Model, inputs: Any, strategy: Any) -> np.ndarr
     with strategy.scope():
         for batch in batches:
             grown, size = distribute_jax.padded(batch, replicas)
-            outputs.append(np.asarray(model.predict_on_batch(grown))[:size])
+            outputs.append(distribute_jax.predict_on_batch(model, grown, strategy)[:size])
     return np.concatenate(outputs)
 
 
