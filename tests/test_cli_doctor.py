@@ -55,3 +55,23 @@ def test_doctor_skips_the_network_with_zoo_offline(monkeypatch, capsys, _hosts):
     out = capsys.readouterr().out
     assert "network" in out and "not checked (ZOO_OFFLINE=1" in out
     assert _hosts == []
+
+
+def test_doctor_on_a_tpu_that_tensorflow_cannot_reach_says_use_jax(monkeypatch, capsys):
+    from zoo import distribute
+
+    monkeypatch.setattr(distribute, "tpu_present", lambda: True)
+    real = environment.package_version
+    monkeypatch.setattr(
+        environment,
+        "package_version",
+        lambda names: None if names == ("tensorflow-tpu",) else real(names),
+    )
+    assert cli.main(["doctor"]) == 0  # a warning: nothing is broken
+    lines = capsys.readouterr().out.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("  TPU via TensorFlow "))
+    assert "no: tensorflow " in lines[row] and lines[row].endswith("  WARN")
+    fix = " ".join(line.strip() for line in lines[row + 1 : row + 9])
+    assert "fix: set KERAS_BACKEND=jax before keras or zoo is imported" in fix
+    assert "os.environ['KERAS_BACKEND'] = 'jax'" in fix
+    assert max(len(line) for line in lines) <= environment.LINE_WIDTH

@@ -1,6 +1,10 @@
+import importlib.metadata
+import json
 import os
 import socket
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -420,3 +424,223 @@ def test_environment_variable_names_match_the_modules_that_read_them():
 
     assert environment.OFFLINE_ENV == backbones.OFFLINE_ENV
     assert environment.MIRROR_ENV == weights.MIRROR_ENV
+
+
+# A TPU and the wheels that reach it (no TPU here: its presence and the installed
+# distributions' metadata are stand-ins).
+
+
+def _installed(monkeypatch, requires=(), **distributions):
+    """Distributions installed (version) or not (None) as named; the rest as they are.
+
+    Names are written with ``_`` for ``-``; `requires` is tensorflow-tpu's metadata.
+    """
+    given = {name.replace("_", "-"): version for name, version in distributions.items()}
+    real = environment.package_version
+
+    def fake(names):
+        for name in names:
+            version = given[name] if name in given else real((name,))
+            if version is not None:
+                return version
+        return None
+
+    monkeypatch.setattr(environment, "package_version", fake)
+    monkeypatch.setattr(
+        environment,
+        "requirements",
+        lambda name: list(requires) if name == "tensorflow-tpu" else [],
+    )
+
+
+@pytest.fixture
+def tpu_attached(monkeypatch):
+    monkeypatch.setattr(distribute, "tpu_present", lambda: True)
+
+
+@pytest.mark.parametrize(
+    ("distributions", "requires", "reachable", "why"),
+    [
+        ({}, (), False, "tensorflow 2.21.0 has no TPU support (tensorflow-tpu is not"),
+        ({"tensorflow": None}, (), False, "no: TensorFlow is not installed"),
+        (
+            {"tensorflow": None, "tensorflow_tpu": "2.18.0", "libtpu": "2.18.0"},
+            ["libtpu ==2.18.0"],
+            True,
+            "yes: tensorflow-tpu 2.18.0 with libtpu 2.18.0",
+        ),
+        (
+            {"tensorflow": None, "tensorflow_tpu": "2.20.0", "libtpu": "0.0.17"},
+            ["libtpu~=0.0.14", "numpy>=1.26", "tensorboard ; extra == 'tb'"],
+            True,
+            "yes: tensorflow-tpu 2.20.0 with libtpu 0.0.17",
+        ),
+        (
+            {"tensorflow": None, "tensorflow_tpu": "2.16.1", "libtpu": "2.16.0rc0"},
+            ["libtpu ==2.16.0rc0"],
+            True,
+            "with libtpu 2.16.0rc0",
+        ),
+        (  # jax[tpu] brought its own libtpu, which this tensorflow-tpu cannot load
+            {"tensorflow": None, "tensorflow_tpu": "2.18.0", "libtpu": "0.0.17"},
+            ["libtpu ==2.18.0"],
+            False,
+            "no: tensorflow-tpu 2.18.0 needs libtpu==2.18.0, but libtpu 0.0.17 is installed",
+        ),
+        (
+            {"tensorflow": None, "tensorflow_tpu": "2.18.0", "libtpu": None},
+            ["libtpu ==2.18.0"],
+            False,
+            "needs libtpu==2.18.0, which is not installed",
+        ),
+        (
+            {"tensorflow": "2.21.0", "tensorflow_tpu": "2.20.0", "libtpu": "0.0.17"},
+            ["libtpu~=0.0.14"],
+            False,
+            "tensorflow 2.21.0 and tensorflow-tpu 2.20.0 are both installed",
+        ),
+    ],
+    ids=[
+        "plain",
+        "none",
+        "matched",
+        "compatible",
+        "pre-release",
+        "mismatched",
+        "no-libtpu",
+        "both",
+    ],
+)
+def test_tensorflow_tpu_support_is_read_from_the_wheels(
+    monkeypatch, distributions, requires, reachable, why
+):
+    _installed(monkeypatch, requires=requires, **{"tensorflow": "2.21.0", **distributions})
+    found = environment.tensorflow_tpu_support()
+    assert found[0] is reachable and why in found[1], found
+    # TensorFlow listing TPU devices settles it, whatever the wheels say.
+    assert environment.tensorflow_tpu_support(listed=1) == (
+        True,
+        "yes: TensorFlow lists 1 TPU device",
+    )
+
+
+def test_a_tpu_that_tensorflow_cannot_reach_warns_with_the_jax_fix(monkeypatch, tpu_attached):
+    _installed(monkeypatch, tensorflow="2.21.0", tensorflow_tpu=None)
+    report = zoo.doctor()
+    assert report.ok  # a warning: training on the CPU still works
+    assert _row(report, "TPU")["value"] == "attached"
+    row = _row(report, "TPU via TensorFlow")
+    assert row["status"] == "warn" and row["value"].startswith("no: tensorflow 2.21.0 has no TPU")
+    for part in ("KERAS_BACKEND=jax", "os.environ['KERAS_BACKEND'] = 'jax'", "tensorflow-tpu"):
+        assert part in row["fix"]
+    strategy = _row(report, "strategy 'auto'")["value"]
+    assert strategy == "TPUStrategy (TPU, which this TensorFlow cannot reach)"
+    assert _row(report, "mixed precision 'auto'")["value"] == "mixed_bfloat16"
+    assert max(len(line) for line in str(report).splitlines()) <= environment.LINE_WIDTH
+
+
+def test_a_tpu_that_tensorflow_reaches_is_ok(monkeypatch, tpu_attached):
+    _installed(
+        monkeypatch,
+        requires=["libtpu ==2.18.0"],
+        tensorflow=None,
+        tensorflow_tpu="2.18.0",
+        libtpu="2.18.0",
+    )
+    report = zoo.doctor()
+    assert _row(report, "tensorflow")["value"] == "2.18.0"  # tensorflow-tpu is a TensorFlow
+    row = _row(report, "TPU via TensorFlow")
+    assert row["status"] == "ok" and row["value"] == "yes: tensorflow-tpu 2.18.0 with libtpu 2.18.0"
+    assert _row(report, "strategy 'auto'")["value"] == "TPUStrategy (TPU)"
+
+
+def test_tpu_devices_tensorflow_lists_count_whatever_the_wheels(monkeypatch, tpu_attached):
+    import tensorflow as tf
+
+    _installed(monkeypatch, tensorflow="2.21.0", tensorflow_tpu=None)
+    real = tf.config.list_physical_devices
+    monkeypatch.setattr(
+        tf.config,
+        "list_physical_devices",
+        lambda kind=None: ["TPU"] * 4 if kind == "TPU" else real(kind),
+    )
+    row = _row(zoo.doctor(), "TPU via TensorFlow")
+    assert row["status"] == "ok" and row["value"] == "yes: TensorFlow lists 4 TPU devices"
+
+
+def test_no_tpu_no_tpu_row(report):
+    assert _row(report, "TPU")["value"] == "none"
+    assert "TPU via TensorFlow" not in set(report.table["check"])
+
+
+def test_on_jax_the_tpu_rows_need_no_tensorflow(tmp_path):
+    """On the JAX backend (a child process): JAX's TPU devices, and TensorFlow's verdict as
+    information; TensorFlow is blocked, so nothing in these sections imports it."""
+    pytest.importorskip("jax")
+    script = textwrap.dedent(
+        """
+        import json, sys, types
+        sys.modules["tensorflow"] = None  # any import of TensorFlow now fails
+        import jax
+        import zoo
+        from zoo import distribute, environment
+
+        def rows(report):
+            table = report.table[report.table["section"].isin(["packages", "keras", "devices"])]
+            return {row.check: [row.value, row.status, row.fix] for row in table.itertuples()}
+
+        found = {"cpu": rows(zoo.doctor())}  # TPU_NAME is set, but JAX lists CPUs only
+        tpus = [types.SimpleNamespace(platform="tpu", id=i, device_kind="TPU v5 lite")
+                for i in range(8)]
+        jax.local_devices = lambda *args, **kwargs: tpus
+        distribute.auto_choice = lambda: {"strategy": "DataParallel", "device": "tpu",
+                                          "replicas": 8, "mixed_precision": "mixed_bfloat16"}
+        given = {"tensorflow": None, "tensorflow-tpu": "2.18.0", "libtpu": "2.18.0"}
+        real = environment.package_version
+        environment.package_version = lambda names: next(
+            (found for found in (given[n] if n in given else real((n,)) for n in names)
+             if found), None)
+        environment.requirements = lambda name: ["libtpu ==2.18.0"]
+        found["tpu"] = rows(zoo.doctor())
+        found["tensorflow imported"] = sys.modules.get("tensorflow") is not None
+        print(json.dumps(found))
+        """
+    )
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "TPU_NAME": "local",
+        "ZOO_OFFLINE": "1",
+        "ZOO_SAVED_MODELS": str(tmp_path / "saved_models"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not found["tensorflow imported"]
+    cpu, tpu = found["cpu"], found["tpu"]
+    for rows in (cpu, tpu):
+        assert rows["backend"][:2] == ["jax", "ok"]
+        assert all(status != "fail" for _, status, _ in rows.values()), rows
+    assert cpu["jax"][0].split()[0] == importlib.metadata.version("jax")
+    assert cpu["tensorflow"][0].endswith("(tf.data pipelines; Keras runs on JAX)")
+    # A TPU JAX cannot use warns; TensorFlow's verdict is information on this backend.
+    assert cpu["TPU"][1] == "warn" and "jax[tpu]" in cpu["TPU"][2]
+    value, status, _ = cpu["TPU via TensorFlow"]
+    assert status == "ok" and value.startswith("no: tensorflow ") and "has no TPU support" in value
+    assert value.endswith("; not needed on the JAX backend")
+    assert tpu["JAX devices"][0].startswith("8 tpu (TPU v5 lite): tpu:0, tpu:1")
+    assert tpu["TPU"][:2] == ["8 JAX devices", "ok"]
+    assert tpu["TPU via TensorFlow"][:2] == [
+        "yes: tensorflow-tpu 2.18.0 with libtpu 2.18.0; not needed on the JAX backend",
+        "ok",
+    ]
+    assert tpu["strategy 'auto'"][0] == "DataParallel (8 TPU replicas, keras.distribution)"
+    assert tpu["mixed precision 'auto'"][0] == "mixed_bfloat16"

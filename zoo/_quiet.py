@@ -58,9 +58,14 @@ def _quiet_import(exec_module: Any, module: Any) -> None:
     previous = os.environ.get(LOG_LEVEL_ENV)
     if not _showing() and _user_level is None:
         os.environ[LOG_LEVEL_ENV] = "3"
+    global _devices_listed
     try:
         with native_logs_hidden(show_on_error=True):
             exec_module(module)
+            # Where TensorFlow probes CUDA ("failed call to cuInit" without a GPU): here,
+            # captured, rather than at the first tf.data op (on JAX, zoo.data's).
+            module.config.list_physical_devices()
+            _devices_listed = True
     finally:
         if previous is None:
             os.environ.pop(LOG_LEVEL_ENV, None)

@@ -1,10 +1,13 @@
 """``zoo doctor``: check the installation and say how to fix what is wrong.
 
 :func:`doctor` looks at the versions of zoo's dependencies, Keras's backend, the
-devices TensorFlow sees and what ``strategy="auto"`` and ``mixed_precision="auto"``
-would pick there (:func:`zoo.distribute.auto_choice`), which pretrained weights are on
-disk for offline use (:func:`zoo.transfer.weights.list_weights` and the keras-hub and
-TF Hub listings), whether the hosts those weights download from answer
+devices that backend sees (TensorFlow's; JAX's on Keras's JAX backend, where TensorFlow
+is not imported for it), whether the installed TensorFlow can reach an attached TPU at
+all (:func:`tensorflow_tpu_support`: Colab's TPU runtimes have no TensorFlow with TPU
+support, so the fix points to the JAX backend), what ``strategy="auto"`` and
+``mixed_precision="auto"`` would pick there (:func:`zoo.distribute.auto_choice`), which
+pretrained weights are on disk for offline use (:func:`zoo.transfer.weights.list_weights`
+and the keras-hub and TF Hub listings), whether the hosts those weights download from answer
 (:func:`check_network`: one short TCP connection per host, concurrently, skipped with
 ``ZOO_OFFLINE=1``), and whether zoo's folders can be written. Each check is ``ok``,
 ``warn`` or ``fail``; warnings and failures come with the fix. Nothing is downloaded
@@ -40,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from zoo import _validation as v
@@ -54,7 +59,14 @@ PACKAGES = (
     (
         "tensorflow",
         "tensorflow",
-        ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly"),
+        (
+            "tensorflow",
+            "tensorflow-cpu",
+            "tensorflow-macos",
+            "tensorflow-intel",
+            "tf-nightly",
+            "tensorflow-tpu",
+        ),
         "2.16",
     ),
     ("keras", "keras", ("keras", "keras-nightly"), "3.3"),
@@ -72,6 +84,21 @@ OPTIONAL_PACKAGES = (
     ("onnxruntime", "onnxruntime", ("onnxruntime", "onnxruntime-gpu"), "1.18"),
 )
 _SHOWN_NAMES = 6
+# TensorFlow on a TPU: only the tensorflow-tpu wheel has TPU support, and it loads the
+# TPU runtime of the libtpu distribution its metadata pins (libtpu ==2.18.0 for 2.18,
+# libtpu~=0.0.14 for 2.20; older releases named libtpu-nightly).
+# Colab's TPU runtimes ship JAX and no TensorFlow since March 2025
+# (googlecolab/colabtools#5164), so `pip install zoo` there brings the plain wheel.
+TENSORFLOW_TPU = "tensorflow-tpu"
+PLAIN_TENSORFLOW = tuple(name for name in PACKAGES[0][2] if name != TENSORFLOW_TPU)
+LIBTPU = ("libtpu", "libtpu-nightly")
+TPU_FIX = (
+    "set KERAS_BACKEND=jax before keras or zoo is imported (on Colab, "
+    "os.environ['KERAS_BACKEND'] = 'jax' in the first cell; restart the runtime if keras "
+    "was imported already): zoo then trains on the TPU through JAX, which TPU runtimes "
+    "ship. To stay on TensorFlow: pip uninstall -y tensorflow, then pip install the "
+    "tensorflow-tpu release whose libtpu requirement matches the installed libtpu"
+)
 # Where zoo's pretrained rows download from: (offline listing, host, port).
 # keras.applications' ImageNet weights (and keras.datasets) come from Google Cloud
 # Storage; keras-hub presets through kagglehub from Kaggle; TF Hub handles from tfhub.dev
@@ -390,6 +417,90 @@ def package_version(distributions: tuple[str, ...]) -> str | None:
     return None
 
 
+def requirements(distribution: str) -> list[str]:
+    """The installed `distribution`'s requirements (``Requires-Dist``), [] if it is absent.
+
+    Example:
+        >>> requirements("tensorflow-tpu")  # doctest: +SKIP
+        ['libtpu~=0.0.14', ...]
+    """
+    try:
+        return list(importlib.metadata.requires(distribution) or [])
+    except importlib.metadata.PackageNotFoundError:
+        return []
+
+
+def _libtpu_requirement() -> Requirement | None:
+    """The libtpu that the installed tensorflow-tpu asks for, from its metadata."""
+    for line in requirements(TENSORFLOW_TPU):
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) not in LIBTPU:
+            continue
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            return requirement
+    return None
+
+
+def tensorflow_tpu_support(listed: int | None = None) -> tuple[bool, str]:
+    """Whether the installed TensorFlow can reach a TPU at all, and why (or why not).
+
+    Decided without importing TensorFlow or its TPU runtime, from the installed
+    distributions: only the ``tensorflow-tpu`` wheel has TPU support (the plain
+    ``tensorflow`` wheel, which ``pip install zoo`` brings, has none), it must not
+    share its files with another TensorFlow wheel, and it needs the ``libtpu``
+    release its metadata pins. A TensorFlow that already lists TPU devices can reach
+    them whatever its wheel.
+
+    Args:
+        listed: how many TPU devices TensorFlow lists
+            (``tf.config.list_physical_devices("TPU")``), or None when it was not asked
+            (Keras's JAX backend, which does not import TensorFlow for devices).
+
+    Returns:
+        ``(reachable, why)``: for example ``(False, "no: tensorflow 2.21.0 has no TPU
+        support (tensorflow-tpu is not installed)")``.
+
+    Example:
+        >>> tensorflow_tpu_support(listed=8)  # TensorFlow lists them: it reaches them
+        (True, 'yes: TensorFlow lists 8 TPU devices')
+        >>> reachable, why = tensorflow_tpu_support()  # decided from the wheels
+    """
+    if listed:
+        return True, f"yes: TensorFlow lists {listed} TPU device{'s' if listed != 1 else ''}"
+    tpu = package_version((TENSORFLOW_TPU,))
+    plain = package_version(PLAIN_TENSORFLOW)
+    if tpu is None:
+        if plain is None:
+            return False, "no: TensorFlow is not installed"
+        return False, f"no: tensorflow {plain} has no TPU support (tensorflow-tpu is not installed)"
+    if plain is not None:
+        return False, (
+            f"no: tensorflow {plain} and tensorflow-tpu {tpu} are both installed and "
+            "overwrite each other's files"
+        )
+    requirement = _libtpu_requirement()
+    names = (canonicalize_name(requirement.name),) if requirement is not None else LIBTPU
+    installed = [(name, package_version((name,))) for name in names]
+    name, version = next(((n, found) for n, found in installed if found), (names[0], None))
+    needs = str(requirement) if requirement is not None else "libtpu"
+    if version is None:
+        return False, f"no: tensorflow-tpu {tpu} needs {needs}, which is not installed"
+    try:
+        parsed = Version(version)
+    except InvalidVersion:  # a version no specifier can judge: do not guess
+        parsed = None
+    if requirement is not None and parsed is not None:
+        matches = requirement.specifier.contains(parsed, prereleases=True)
+    else:
+        matches = True
+    if not matches:
+        return False, f"no: tensorflow-tpu {tpu} needs {needs}, but {name} {version} is installed"
+    return True, f"yes: tensorflow-tpu {tpu} with {name} {version}"
+
+
 def _release(version: str) -> tuple[int, ...]:
     """``"2.21.0rc1"`` -> ``(2, 21, 0)`` (pre-releases count as their release)."""
     try:
@@ -436,6 +547,9 @@ def _python(checks: _Checks) -> None:
 
 
 def _packages(checks: _Checks) -> None:
+    from zoo._quiet import keras_backend
+
+    on_jax = keras_backend() == "jax"
     for check, pip_name, distributions, minimum in PACKAGES:
         version = package_version(distributions)
         install = f"pip install '{pip_name}>={minimum}'"
@@ -452,6 +566,8 @@ def _packages(checks: _Checks) -> None:
             )
         elif not _at_least(version, minimum):
             checks.add("packages", check, f"{version} (needs >= {minimum})", "fail", install)
+        elif check == "tensorflow" and on_jax:
+            checks.add("packages", check, f"{version} (tf.data pipelines; Keras runs on JAX)")
         else:
             checks.add("packages", check, version)
     found = {
@@ -503,7 +619,14 @@ def _keras(checks: _Checks) -> bool:
     backend = keras.config.backend()
     if backend in ("tensorflow", "jax"):
         checks.add("keras", "backend", backend)
-    else:
+    if backend == "jax":  # a missing or broken jax fails under devices, with the fix
+        found = {name: package_version((name,)) for name in ("jax", "jaxlib", *LIBTPU)}
+        others = ", ".join(
+            f"{name} {found[name]}" for name in found if name != "jax" and found[name]
+        )
+        version = found["jax"] or "not installed"
+        checks.add("keras", "jax", f"{version} ({others})" if others else version)
+    elif backend != "tensorflow":
         checks.add(
             "keras",
             "backend",
@@ -531,6 +654,18 @@ def _gpu_name(tf: Any, device: Any) -> str:
     return f"{name} (compute {capability[0]}.{capability[1]})" if capability else name
 
 
+def _tpu_tensorflow_row(checks: _Checks, listed: int | None, backend: str) -> bool:
+    """Add the "TPU via TensorFlow" row; return whether TensorFlow can reach the TPU."""
+    reachable, why = tensorflow_tpu_support(listed)
+    if backend == "jax":  # zoo computes through JAX; TensorFlow only reads data
+        checks.add("devices", "TPU via TensorFlow", f"{why}; not needed on the JAX backend")
+    elif reachable:
+        checks.add("devices", "TPU via TensorFlow", why)
+    else:
+        checks.add("devices", "TPU via TensorFlow", why, "warn", TPU_FIX)
+    return reachable
+
+
 def _jax_devices(checks: _Checks) -> None:
     try:
         import jax
@@ -547,8 +682,29 @@ def _jax_devices(checks: _Checks) -> None:
 
     devices = jax.local_devices()
     kinds = sorted({d.platform for d in devices})
-    listed = ", ".join(str(d) for d in devices[:8]) + (" ..." if len(devices) > 8 else "")
-    checks.add("devices", "JAX devices", f"{len(devices)} {'/'.join(kinds)}: {listed}")
+    names = sorted({str(getattr(d, "device_kind", "")) for d in devices} - {"", *kinds})
+    listed = ", ".join(f"{d.platform}:{d.id}" for d in devices[:8])
+    listed += " ..." if len(devices) > 8 else ""
+    named = f" ({', '.join(names)})" if names else ""  # "TPU v5 lite", "NVIDIA H200"
+    checks.add("devices", "JAX devices", f"{len(devices)} {'/'.join(kinds)}{named}: {listed}")
+    tpus = [d for d in devices if str(d.platform).lower() == "tpu"]
+    attached = bool(tpus) or distribute.tpu_present()
+    if tpus:
+        checks.add("devices", "TPU", f"{len(tpus)} JAX device{'s' if len(tpus) != 1 else ''}")
+    elif attached:
+        checks.add(
+            "devices",
+            "TPU",
+            f"attached, but JAX lists only {'/'.join(kinds)} devices",
+            "warn",
+            "pip install 'jax[tpu]' (Colab's TPU runtime ships it); leave JAX_PLATFORMS "
+            "unset; one process at a time holds a TPU, so stop the others (Colab: Runtime > "
+            "Restart session); a TPU Node (TPU_NAME of a remote TPU) needs a TPU VM for JAX",
+        )
+    else:
+        checks.add("devices", "TPU", "none")
+    if attached:
+        _tpu_tensorflow_row(checks, None, "jax")
     choice = distribute.auto_choice()
     replicas = choice["replicas"]
     checks.add(
@@ -575,7 +731,7 @@ def _devices(checks: _Checks) -> None:
             f"failed: {type(error).__name__}: {error}",
             "fail",
             "pip install --force-reinstall 'tensorflow>=2.16' (on Linux with an NVIDIA GPU: "
-            "'tensorflow[and-cuda]>=2.16')",
+            "'tensorflow[and-cuda]>=2.16'), or KERAS_BACKEND=jax",
         )
         return
     from zoo import distribute
@@ -601,15 +757,18 @@ def _devices(checks: _Checks) -> None:
         )
     else:
         checks.add("devices", "GPU", "none")
-    checks.add("devices", "TPU", "attached" if distribute.tpu_present() else "none")
+    attached = distribute.tpu_present()
+    checks.add("devices", "TPU", "attached" if attached else "none")
+    reachable = True
+    if attached:  # what TensorFlow lists, without connecting to the TPU system
+        listed = len(tf.config.list_physical_devices("TPU"))
+        reachable = _tpu_tensorflow_row(checks, listed, "tensorflow")
     choice = distribute.auto_choice()
     replicas = choice["replicas"]
     on = f"{replicas} {choice['device'].upper()} replica{'s' if replicas != 1 else ''}"
-    checks.add(
-        "devices",
-        "strategy 'auto'",
-        f"{choice['strategy']} ({on if replicas is not None else 'TPU'})",
-    )
+    if replicas is None:
+        on = "TPU" if reachable else "TPU, which this TensorFlow cannot reach"
+    checks.add("devices", "strategy 'auto'", f"{choice['strategy']} ({on})")
     checks.add("devices", "mixed precision 'auto'", choice["mixed_precision"])
 
 
@@ -807,8 +966,14 @@ def _folders(checks: _Checks, tuning_dir: Path | None) -> None:
 def doctor(tuning_dir: str | os.PathLike | None = None) -> DoctorReport:
     """Check zoo's installation: versions, backend, devices, offline files, network, folders.
 
-    Imports TensorFlow (its start-up lines hidden) and lists its devices first, so a
-    broken TensorFlow is reported as a failed check rather than raised. Meanwhile it
+    On Keras's TensorFlow backend it imports TensorFlow (its start-up lines hidden) and
+    lists its devices first, so a broken TensorFlow is reported as a failed check rather
+    than raised; on the JAX backend it lists JAX's devices instead (TensorFlow's version
+    comes from the installed metadata). When a TPU is attached, the ``TPU via
+    TensorFlow`` row says whether the installed TensorFlow can reach it at all
+    (:func:`tensorflow_tpu_support`, decided from the installed wheels without loading
+    the TPU runtime); on the TensorFlow backend it warns when it cannot, with the fix
+    (``KERAS_BACKEND=jax``, or ``tensorflow-tpu`` matched to libtpu). Meanwhile it
     checks whether the hosts pretrained weights download from answer
     (:func:`check_network`, about 2 s at most; skipped with ``ZOO_OFFLINE=1``): when they
     do not, a listing with nothing on disk warns, with how to prefetch its files.
