@@ -1,3 +1,5 @@
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -6,6 +8,11 @@ from sklearn.datasets import load_digits
 
 import zoo
 from zoo._validation import ArgumentValueError
+
+ON_TWO_JAX_DEVICES = pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="data parallel on Keras's JAX backend (the suite's JAX pass, 2 CPU devices)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +152,113 @@ def test_zoo_train_stops_a_conditional_gan_on_unlabelled_data():
     unlabelled = zoo.data.load(images, np.zeros(len(images), "float32"), task="regression")
     with pytest.raises(ArgumentValueError, match=r"class ids.*conditional GAN.*float32 targets"):
         zoo.train("cdcgan_tiny", unlabelled, epochs=1, save=False, verbose=0)
+
+
+def test_zero_weight_rows_do_not_count(digits):
+    # zoo pads batches split over devices with zero-weight rows: they must not move the
+    # losses or the MMD. In evaluation the networks treat rows independently, so
+    # garbage in those rows must give the same scores as the copies zoo pads with.
+    # (Keras passes sample weights on only with labels: (images, labels, weights).)
+    images, labels = digits
+    gan = zoo.build("cdcgan_tiny")
+    gan.compile()
+    weights = np.array([1.0] * 6 + [0.0] * 2, "float32")
+    padded = np.concatenate([images[:6], images[5:6], images[5:6]])
+    garbage = np.concatenate([images[:6], np.full((2, 8, 8, 1), 5.0, "float32")])
+    classes = np.concatenate([labels[:6], labels[5:6], labels[5:6]])
+    seed = np.asarray(gan.seed_generator.state.value)
+    scores = []
+    for batch, w in ((padded, weights), (garbage, weights), (garbage, None)):
+        gan.seed_generator.state.assign(seed)  # the same noise each time
+        scores.append(
+            gan.evaluate(batch, classes, sample_weight=w, batch_size=8, verbose=0, return_dict=True)
+        )
+    for name in ("d_loss", "mmd"):
+        np.testing.assert_allclose(scores[0][name], scores[1][name], rtol=1e-5)
+        assert not np.isclose(scores[1][name], scores[2][name], rtol=1e-4)  # weights matter
+    np.testing.assert_allclose(scores[0]["g_loss"], scores[1]["g_loss"], rtol=1e-5)
+
+
+def test_every_step_draws_new_noise_and_updates_both_networks(digits):
+    images, labels = digits
+    gan = zoo.build("cdcgan_tiny")
+    gan.compile()
+    assert len(gan.optimizer.variables) == len(gan.d_optimizer.variables) + len(
+        gan.g_optimizer.variables
+    )
+    start = np.asarray(gan.seed_generator.state.value).copy()
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, rate: rate / 2)
+    gan.fit(
+        images[:96],
+        labels[:96],
+        sample_weight=np.linspace(0, 1, 96),
+        batch_size=32,
+        epochs=1,
+        callbacks=[halve],
+        verbose=0,
+    )
+    # Two draws per step (one per network), three steps: the noise changed every time.
+    assert (np.asarray(gan.seed_generator.state.value) - start).tolist() == [0, 6]
+    assert int(gan.d_optimizer.iterations) == int(gan.g_optimizer.iterations) == 3
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):  # Keras's callbacks see both
+        assert np.isclose(float(optimizer.learning_rate), 1e-4)
+    gan.evaluate(images[:64], labels[:64], batch_size=32, verbose=0)
+    assert (np.asarray(gan.seed_generator.state.value) - start).tolist() == [0, 8]
+    with pytest.raises(ArgumentValueError, match=r"d_optimizer= and g_optimizer="):
+        gan.compile(optimizer="adam")
+
+
+@ON_TWO_JAX_DEVICES
+def test_data_parallel_training_matches_one_device(digits):
+    import jax
+
+    if len(jax.local_devices()) < 2:
+        pytest.skip("needs 2 JAX devices (XLA_FLAGS=--xla_force_host_platform_device_count=2)")
+    images, labels = digits
+    weights = np.ones(160, "float32")
+    weights[150:] = 0.0  # as zoo pads an uneven batch
+    strategy = zoo.distribute.strategy("auto")
+    assert strategy.num_replicas_in_sync == 2
+    runs = []
+    for scope in (contextlib.nullcontext(), strategy.scope()):
+        keras.utils.set_random_seed(0)
+        with scope:
+            gan = zoo.build("cdcgan_tiny")
+            gan.compile()
+            history = gan.fit(
+                images[:160],
+                labels[:160],
+                sample_weight=weights,
+                batch_size=32,
+                epochs=1,
+                shuffle=False,
+                verbose=0,
+            ).history
+            scores = gan.evaluate(
+                images[:64], labels[:64], batch_size=32, verbose=0, return_dict=True
+            )
+        devices = gan.d_optimizer.iterations.value.sharding.device_set
+        runs.append((history, scores, gan.get_weights(), len(devices)))
+    (one, one_scores, one_weights, one_devices), (two, two_scores, two_weights, two_devices) = runs
+    assert (one_devices, two_devices) == (1, 2)
+    for name in ("d_loss", "g_loss"):
+        np.testing.assert_allclose(one[name], two[name], rtol=1e-4)
+    for name in ("d_loss", "g_loss", "mmd"):
+        np.testing.assert_allclose(one_scores[name], two_scores[name], rtol=1e-4)
+    for a, b in zip(one_weights, two_weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_under_float16_each_network_scales_its_loss(digits, tmp_path):
+    images, _ = digits
+    with zoo.distribute.dtype_policy("mixed_float16"):
+        gan = zoo.build("dcgan_tiny")
+        gan.compile()
+    for optimizer in (gan.d_optimizer, gan.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    history = gan.fit(images[:64], batch_size=32, epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.saving.load_model(tmp_path / "gan.keras")
+    assert isinstance(loaded.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert int(loaded.g_optimizer.iterations) == int(gan.g_optimizer.iterations)

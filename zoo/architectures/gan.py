@@ -10,12 +10,19 @@ follows the PyTorch DCGAN tutorial (latent 100, 64 base filters): 3,576,704 gene
 and 2,765,568 discriminator parameters.
 
 A GAN is a ``keras.Model`` holding ``generator`` and ``discriminator`` sub-models,
-trained with ``fit(images)`` by a ``train_step`` with one optimizer per network;
-``generate(n, seed)`` samples images in [-1, 1]. A GAN is class-conditional only when
-asked: ``conditional=True`` (with ``num_classes``, which ``zoo.train`` takes from
-labelled data) or a conditional preset (``cdcgan_tiny``, ``dcgan_mnist``); it then
-trains with ``fit(images, labels)`` and generates with ``generate(n, labels=...)``.
-An unconditional GAN ignores the labels of labelled data.
+trained with ``fit(images)`` by a ``train_step`` with one optimizer per network, on
+Keras's TensorFlow backend and on its JAX backend (where Keras's step is stateless:
+the same step runs there on the state's values, data parallel under
+``keras.distribution``); ``generate(n, seed)`` samples images in [-1, 1]. Sample
+weights weigh each image's terms of both losses and of the MMD, so the zero-weight
+rows zoo pads batches split over devices with do not count (Keras passes sample
+weights on only with labels: ``(images, labels, weights)``).
+
+A GAN is class-conditional only when asked: ``conditional=True`` (with
+``num_classes``, which ``zoo.train`` takes from labelled data) or a conditional preset
+(``cdcgan_tiny``, ``dcgan_mnist``); it then trains with ``fit(images, labels)`` and
+generates with ``generate(n, labels=...)``. An unconditional GAN ignores the labels of
+labelled data.
 
 On held-out images a GAN also reports ``mmd``, the kernel maximum mean discrepancy
 (Gretton et al., JMLR 2012) between real and generated images in pixel space: lower is
@@ -25,6 +32,7 @@ offline proxy; it does not replace FID on a pretrained network).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -76,12 +84,14 @@ def _sizes(image_shape: tuple[int, ...]) -> int:
 MMD_BANDWIDTHS = (0.05, 0.2, 1.0)  # squared-distance scales, per pixel
 
 
-def kernel_mmd(x: Any, y: Any) -> Any:
+def kernel_mmd(x: Any, y: Any, weights: Any = None) -> Any:
     """Squared kernel MMD between two batches (biased estimate, a mix of Gaussian kernels).
 
     Distances are mean squared differences per value, so the kernels' bandwidths
     (:data:`MMD_BANDWIDTHS`) suit images of any size in [-1, 1]. Zero when the two
-    batches are the same; grows as their distributions part.
+    batches are the same; grows as their distributions part. `weights` (one per row of
+    both batches, as Keras's sample weights) weigh each pair of rows by the product of
+    theirs, so zero-weight rows (the padding of a batch split over devices) do not count.
 
     Example:
         >>> float(kernel_mmd(np.zeros((4, 8)), np.zeros((4, 8))))
@@ -102,11 +112,127 @@ def kernel_mmd(x: Any, y: Any) -> Any:
     def kernel(d):
         return sum(ops.exp(-d / h) for h in MMD_BANDWIDTHS)
 
+    mean = ops.mean
+    if weights is not None:
+        w = ops.reshape(ops.cast(weights, "float32"), (-1,))
+        pairs = w[:, None] * w[None, :]
+
+        def mean(k):
+            return ops.divide_no_nan(ops.sum(k * pairs), ops.sum(pairs))
+
     return (
-        ops.mean(kernel(distances(x, x)))
-        + ops.mean(kernel(distances(y, y)))
-        - 2 * ops.mean(kernel(distances(x, y)))
+        mean(kernel(distances(x, x)))
+        + mean(kernel(distances(y, y)))
+        - 2 * mean(kernel(distances(x, y)))
     )
+
+
+def _bce(target: float, logits: Any, weights: Any) -> Any:
+    """Binary cross-entropy of `logits` against labels all `target` (1 real, 0 fake).
+
+    The batch mean, or with `weights` (one per row) the weighted mean, in which
+    zero-weight rows do not count.
+    """
+    labels = ops.ones_like(logits) if target else ops.zeros_like(logits)
+    if weights is None:
+        return keras.losses.BinaryCrossentropy(from_logits=True)(labels, logits)
+    per_row = keras.losses.binary_crossentropy(labels, logits, from_logits=True)
+    return ops.divide_no_nan(ops.sum(per_row * weights), ops.sum(weights))
+
+
+class _Optimizers:
+    """A GAN's ``optimizer`` as Keras sees it: the two networks' optimizers together.
+
+    Keras's JAX trainer carries ``model.optimizer.variables`` through its stateless
+    step and writes them back afterwards; its callbacks read ``optimizers`` (learning
+    rate schedules, ReduceLROnPlateau) and ``iterations`` (TensorBoard). It holds no
+    state of its own and is not saved: each optimizer is saved under its own attribute
+    (``d_optimizer``, ``g_optimizer``).
+    """
+
+    built = True  # each optimizer is built with its network's weights by GAN.compile
+
+    def __init__(self, *optimizers: keras.optimizers.Optimizer) -> None:
+        self.optimizers = list(optimizers)
+
+    @property
+    def variables(self) -> list[keras.Variable]:
+        return [variable for each in self.optimizers for variable in each.variables]
+
+    @property
+    def iterations(self) -> keras.Variable:
+        """The steps taken (each network takes one per batch)."""
+        return self.optimizers[0].iterations
+
+    def build(self, variables: Any) -> None:
+        """Nothing to build: :meth:`GAN.compile` built both optimizers."""
+
+
+def _tape_minimize(network, optimizer, loss_fn):
+    """TensorFlow: one step of `optimizer` on `network`'s weights down `loss_fn()`.
+
+    The gradients are those of ``optimizer.scale_loss(loss)``, the loss itself unless
+    the optimizer scales it (a ``LossScaleOptimizer`` under ``mixed_float16``), which
+    its ``apply_gradients`` then undoes.
+    """
+    import tensorflow as tf  # the TensorFlow backend's step only
+
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+        scaled = optimizer.scale_loss(loss)
+    grads = tape.gradient(scaled, network.trainable_variables)
+    optimizer.apply_gradients(zip(grads, network.trainable_variables, strict=True))
+    return loss
+
+
+def _stateless_step(groups, state, body):
+    """JAX: run the stateful `body` as Keras's stateless step; ``(logs, new state)``.
+
+    `state` holds the values of the variables in `groups` (Keras's trainer passes them
+    in this order); `body(minimize)` runs inside a ``keras.StatelessScope`` mapping
+    each variable to its value, so layers, optimizers, metrics and the seed generator
+    read and update those values (as ``Optimizer.stateless_apply`` does), and the
+    values the scope holds at the end are the new state.
+    """
+    variables = [variable for group in groups for variable in group]
+    values = [value for part in state for value in part]
+    with keras.StatelessScope(state_mapping=list(zip(variables, values, strict=True))) as scope:
+        logs = body(functools.partial(_grad_minimize, scope, variables))
+    return logs, tuple([scope.get_current_value(v) for v in group] for group in groups)
+
+
+def _grad_minimize(scope, variables, network, optimizer, loss_fn):
+    """JAX: one step of `optimizer` on `network`'s weights down `loss_fn()`, in `scope`.
+
+    ``jax.value_and_grad`` differentiates ``optimizer.scale_loss(loss_fn())`` (as
+    :func:`_tape_minimize`) with respect to the network's weights, every other
+    variable keeping its value in `scope`; ``optimizer.stateless_apply`` takes the
+    step. The new weights, the optimizer's variables and the layers' updates
+    (batch-norm statistics) are written back into `scope`.
+    """
+    import jax  # the JAX backend's step only
+
+    weights = network.trainable_variables
+    own = {id(w) for w in weights}
+    others = [v for v in variables if id(v) not in own]
+
+    def loss_of(values):
+        mapping = [*zip(weights, values, strict=True)]
+        mapping += [(v, scope.get_current_value(v)) for v in others]
+        with keras.StatelessScope(state_mapping=mapping) as inner:
+            loss = loss_fn()
+            scaled = optimizer.scale_loss(loss)
+        return scaled, (loss, [inner.get_current_value(v) for v in others])
+
+    current = [scope.get_current_value(w) for w in weights]
+    (_, (loss, updated)), grads = jax.value_and_grad(loss_of, has_aux=True)(current)
+    for variable, value in zip(others, updated, strict=True):
+        variable.assign(value)  # assignments in `scope` are recorded there
+    state = [scope.get_current_value(v) for v in optimizer.variables]
+    current, state = optimizer.stateless_apply(state, grads, current)
+    for variable, value in zip([*weights, *optimizer.variables], [*current, *state], strict=True):
+        variable.assign(value)
+    return loss
 
 
 def _generator(latent_dim, image_shape, filters, num_classes):
@@ -174,9 +300,11 @@ class GAN(keras.Model):
     ``compile()`` defaults to the DCGAN paper's Adam(2e-4, beta_1=0.5) for each
     network; ``fit(images)`` takes images scaled to [-1, 1] and reports ``d_loss`` and
     ``g_loss`` (the non-saturating generator loss); ``evaluate`` adds ``mmd`` (see
-    :func:`kernel_mmd`). With `num_classes` it is class-conditional: it trains with
-    ``fit(images, labels)`` (class ids) and generates with ``generate(n, labels=...)``;
-    without, labels given to ``fit`` are ignored. Build it with ``zoo.build("dcgan",
+    :func:`kernel_mmd`). It trains on Keras's TensorFlow and JAX backends, with
+    ``model.optimizer`` standing for both optimizers (:class:`_Optimizers`). With
+    `num_classes` it is class-conditional: it trains with ``fit(images, labels)``
+    (class ids) and generates with ``generate(n, labels=...)``; without, labels given
+    to ``fit`` are ignored. Build it with ``zoo.build("dcgan",
     ...)`` (``conditional=True`` for a conditional one).
     """
 
@@ -236,16 +364,43 @@ class GAN(keras.Model):
         return [self.d_loss_tracker, self.g_loss_tracker, self.mmd_tracker]
 
     def compile(self, d_optimizer: Any = "auto", g_optimizer: Any = "auto", **kwargs: Any):
-        """Set one optimizer per network (``"auto"``: Adam(2e-4, beta_1=0.5))."""
+        """Set one optimizer per network (``"auto"``: Adam(2e-4, beta_1=0.5)).
 
-        def adam():
-            return keras.optimizers.Adam(2e-4, beta_1=0.5)
+        Other arguments are Keras's (``jit_compile``, ``steps_per_execution``, ...).
+        Under a ``mixed_float16`` dtype policy each optimizer is wrapped in a
+        ``keras.optimizers.LossScaleOptimizer`` (unless ``auto_scale_loss=False``), as
+        Keras's ``compile`` does for a model's one optimizer.
 
-        self.d_optimizer = adam() if d_optimizer == "auto" else keras.optimizers.get(d_optimizer)
-        self.g_optimizer = adam() if g_optimizer == "auto" else keras.optimizers.get(g_optimizer)
+        Raises:
+            ValueError: an `optimizer` (a GAN takes one per network).
+        """
+        if kwargs.get("optimizer") is not None:
+            raise v.invalid(
+                "optimizer",
+                "None for a GAN: it trains each network with its own optimizer; pass "
+                "d_optimizer= and g_optimizer= instead",
+                kwargs["optimizer"],
+            )
+
+        scaled = kwargs.get("auto_scale_loss", True) and self.dtype_policy.name == "mixed_float16"
+
+        def prepared(optimizer, network):
+            if optimizer == "auto":
+                optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+            optimizer = keras.optimizers.get(optimizer)
+            if scaled and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+                # As Keras's compile does for a model's optimizer under float16.
+                optimizer = keras.optimizers.LossScaleOptimizer(
+                    optimizer, name=f"{network}_loss_scale_optimizer"
+                )
+            return optimizer
+
+        self.d_optimizer = prepared(d_optimizer, "discriminator")
+        self.g_optimizer = prepared(g_optimizer, "generator")
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
-        super().compile(**kwargs)
+        super().compile(**{**kwargs, "optimizer": None})
+        self.optimizer = _Optimizers(self.d_optimizer, self.g_optimizer)
 
     def get_compile_config(self) -> dict[str, Any]:
         if not hasattr(self, "d_optimizer"):
@@ -277,7 +432,19 @@ class GAN(keras.Model):
         )
 
     def fit(self, x=None, y=None, *args: Any, **kwargs: Any):
-        """Keras's ``fit``; a conditional GAN checks first that it is given class ids."""
+        """Keras's ``fit``; a conditional GAN checks first that it is given class ids.
+
+        Raises:
+            ValueError: a conditional GAN given no class ids (or not integers), or a
+                Keras backend other than TensorFlow and JAX.
+        """
+        backend = keras.backend.backend()
+        if backend not in ("tensorflow", "jax"):
+            raise v.ArgumentValueError(
+                "Training a GAN needs Keras's TensorFlow or JAX backend (its step updates "
+                "two networks, written for those two): start Python with KERAS_BACKEND=jax "
+                f"or KERAS_BACKEND=tensorflow. Received: KERAS_BACKEND={backend!r}"
+            )
         self._check_labels(_label_dtype(x, y))
         validation = kwargs.get("validation_data")
         if isinstance(validation, (tuple, list)):
@@ -286,61 +453,88 @@ class GAN(keras.Model):
             self._check_labels(_label_dtype(validation, None))
         return super().fit(x, y, *args, **kwargs)
 
-    def train_step(self, data):
-        import tensorflow as tf  # a GAN step updates two networks; written for the TF backend
+    def train_step(self, *args: Any):
+        """One step of each network on a batch (Keras's ``train_step``).
 
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        Keras calls it with the batch on TensorFlow, and with ``(state, batch)`` on JAX,
+        where the step is stateless: the same step then runs on the state's values
+        (:func:`_stateless_step`) and returns the new state with the logs.
+        """
+        if keras.backend.backend() != "jax":
+            return self._train_batch(*args, minimize=_tape_minimize)
+        state, data = args
+        groups = (
+            self.trainable_variables,
+            self.non_trainable_variables,
+            self.optimizer.variables,
+            self.metrics_variables,
+        )
+        return _stateless_step(groups, state, lambda minimize: self._train_batch(data, minimize))
+
+    def _batch(self, data):
+        """Images, labels (None when unconditional) and per-image weights (or None)."""
+        images, labels, weights = keras.utils.unpack_x_y_sample_weight(data)
         if self.conditional:
             self._check_labels(
                 None if labels is None else keras.backend.standardize_dtype(labels.dtype)
             )
-        batch = ops.shape(images)[0]
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        bce = keras.losses.BinaryCrossentropy(from_logits=True)
-        with tf.GradientTape() as tape:
+        else:
+            labels = None
+        if weights is not None:  # one per image (zoo pads batches split over devices)
+            weights = ops.cast(weights, "float32")
+            weights = ops.mean(ops.reshape(weights, (ops.shape(images)[0], -1)), axis=1)
+        return images, labels, weights
+
+    def _train_batch(self, data, minimize):
+        """The discriminator's step, then the generator's; `minimize` takes each."""
+        images, labels, weights = self._batch(data)
+        shape = (ops.shape(images)[0], self.latent_dim)
+        noise = keras.random.normal(shape, seed=self.seed_generator)
+
+        def d_loss_fn():
             fake = self._conditioned(self.generator, noise, labels, True)
             real_logits = self._conditioned(self.discriminator, images, labels, True)
             fake_logits = self._conditioned(self.discriminator, fake, labels, True)
-            d_loss = bce(ops.ones_like(real_logits), real_logits) + bce(
-                ops.zeros_like(fake_logits), fake_logits
-            )
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(
-            zip(grads, self.discriminator.trainable_variables, strict=True)
-        )
-        noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
-        with tf.GradientTape() as tape:
-            fake = self._conditioned(self.generator, noise, labels, True)
+            return _bce(1, real_logits, weights) + _bce(0, fake_logits, weights)
+
+        d_loss = minimize(self.discriminator, self.d_optimizer, d_loss_fn)
+        new_noise = keras.random.normal(shape, seed=self.seed_generator)
+
+        def g_loss_fn():
+            fake = self._conditioned(self.generator, new_noise, labels, True)
             fake_logits = self._conditioned(self.discriminator, fake, labels, True)
-            g_loss = bce(ops.ones_like(fake_logits), fake_logits)  # non-saturating
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(
-            zip(grads, self.generator.trainable_variables, strict=True)
-        )
+            return _bce(1, fake_logits, weights)  # non-saturating
+
+        g_loss = minimize(self.generator, self.g_optimizer, g_loss_fn)
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {m.name: m.result() for m in (self.d_loss_tracker, self.g_loss_tracker)}
 
-    def test_step(self, data):
-        """Both losses and the MMD on held-out images, without updating either network."""
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
-        if self.conditional:
-            self._check_labels(
-                None if labels is None else keras.backend.standardize_dtype(labels.dtype)
-            )
+    def test_step(self, *args: Any):
+        """Both losses and the MMD on held-out images, without updating either network.
+
+        Called with the batch on TensorFlow, with ``(state, batch)`` on JAX (as
+        :meth:`train_step`).
+        """
+        if keras.backend.backend() != "jax":
+            return self._test_batch(*args)
+        state, data = args
+        groups = (self.trainable_variables, self.non_trainable_variables, self.metrics_variables)
+        return _stateless_step(groups, state, lambda minimize: self._test_batch(data))
+
+    def _test_batch(self, data):
+        images, labels, weights = self._batch(data)
         noise = keras.random.normal(
             (ops.shape(images)[0], self.latent_dim), seed=self.seed_generator
         )
-        bce = keras.losses.BinaryCrossentropy(from_logits=True)
         fake = self._conditioned(self.generator, noise, labels, False)
         real_logits = self._conditioned(self.discriminator, images, labels, False)
         fake_logits = self._conditioned(self.discriminator, fake, labels, False)
         self.d_loss_tracker.update_state(
-            bce(ops.ones_like(real_logits), real_logits)
-            + bce(ops.zeros_like(fake_logits), fake_logits)
+            _bce(1, real_logits, weights) + _bce(0, fake_logits, weights)
         )
-        self.g_loss_tracker.update_state(bce(ops.ones_like(fake_logits), fake_logits))
-        self.mmd_tracker.update_state(kernel_mmd(images, fake))
+        self.g_loss_tracker.update_state(_bce(1, fake_logits, weights))
+        self.mmd_tracker.update_state(kernel_mmd(images, fake, weights))
         return {m.name: m.result() for m in self.metrics}
 
     def generate(self, n: int, seed: int | None = None, labels: Any = None) -> np.ndarray:
