@@ -25,7 +25,7 @@ import pandas as pd
 
 from zoo import _validation as v
 from zoo import registry, saving, tasks
-from zoo._compat.keras import producing_layer
+from zoo._compat.keras import preprocessed_batches, producing_layer
 from zoo.data.examples import DamagedSourceError
 from zoo.data.images import IMAGE_EXTENSIONS, UnusableImageError, open_image
 from zoo.data.inputs import as_strings
@@ -741,8 +741,17 @@ def _fits(actual: tuple[int, ...], expected: tuple[int | None, ...]) -> bool:
 def _run(model: keras.Model, batch: _Batch, batch_size: int) -> np.ndarray:
     results = [None] * len(batch.labels)
     several = len(batch.groups) > 1
+    preprocessor, network = split(model)
+    in_tf_data = preprocessor is not None and keras.backend.backend() != "tensorflow"
     for positions, x in batch.groups:
-        if several:  # images of several sizes: called directly, so nothing is retraced
+        if in_tf_data and _has_strings(x):  # string layers run only in tf.data off TF
+            outputs = np.concatenate(
+                [
+                    _flat(network.predict_on_batch(features))
+                    for features in preprocessed_batches(preprocessor, x, batch_size)
+                ]
+            )
+        elif several:  # images of several sizes: called directly, so nothing is retraced
             outputs = np.concatenate(
                 [
                     _flat(model(x[i : i + batch_size], training=False))
@@ -754,6 +763,10 @@ def _run(model: keras.Model, batch: _Batch, batch_size: int) -> np.ndarray:
         for position, row in zip(positions, outputs, strict=True):
             results[position] = row
     return np.stack(results)
+
+
+def _has_strings(x: Any) -> bool:
+    return any(np.asarray(part).dtype.kind in "OUS" for part in keras.tree.flatten(x))
 
 
 def _flat(outputs: Any) -> np.ndarray:

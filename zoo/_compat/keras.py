@@ -325,3 +325,56 @@ def without_distribution() -> Iterator[None]:
         yield
     finally:
         distribution.set_distribution(active)
+
+
+def call_in_tf_data(model: keras.Model, inputs: Any) -> Any:
+    """A functional model of ``tf.data``-ready layers called on ``tf.Tensor`` in ``tf.data``.
+
+    Works around (Keras 3.15, any backend but TensorFlow): ``Functional.call``
+    converts its inputs with the backend's ``convert_to_tensor`` (``jax.numpy`` on JAX),
+    which fails on the symbolic tensors of a ``tf.data`` map ("Cannot convert a symbolic
+    tf.Tensor ... to a numpy array"), although Keras's preprocessing layers
+    (``StringLookup``, ``Normalization``, ``TextVectorization``, ...) switch to
+    TensorFlow there by themselves. So the inputs are matched to the model's (by name
+    for a dict, rank raised by one where the model wants a trailing 1, as Keras does)
+    and the graph is run directly, in inference mode. Keras documents the limit:
+    https://keras.io/api/layers/preprocessing_layers/ ("use them in tf.data").
+    """
+    import keras
+    import tensorflow as tf
+    from keras.src.models import functional
+
+    struct = model.input
+    if isinstance(struct, dict):  # in the graph's order, which is the flattened dict's
+        pairs = [
+            (inputs[name], struct[name]) for name in keras.tree.flatten({k: k for k in struct})
+        ]
+    elif isinstance(inputs, dict):  # inputs named like the model's
+        pairs = [(inputs[ref.name], ref) for ref in keras.tree.flatten(struct)]
+    else:
+        pairs = list(zip(keras.tree.flatten(inputs), keras.tree.flatten(struct), strict=True))
+    flat = []
+    for x, ref in pairs:
+        x = tf.convert_to_tensor(x)
+        if x.dtype != tf.string and ref.dtype != "string" and x.dtype.name != ref.dtype:
+            x = tf.cast(x, ref.dtype)
+        if len(x.shape) == len(ref.shape) - 1 and ref.shape[-1] == 1:
+            x = tf.expand_dims(x, -1)
+        flat.append(x)
+    return model._run_through_graph(
+        flat, operation_fn=lambda op: functional.operation_fn(op, training=False)
+    )
+
+
+def preprocessed_batches(preprocessor: keras.Model, inputs: Any, batch_size: int):
+    """``preprocessor`` run over `inputs` in a ``tf.data`` pipeline: numpy batches.
+
+    How a model's raw-input preprocessing (strings, table columns) runs on a backend
+    other than TensorFlow, where those layers only run in ``tf.data``
+    (:func:`call_in_tf_data`).
+    """
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
+    dataset = dataset.map(lambda batch: call_in_tf_data(preprocessor, batch))
+    return dataset.as_numpy_iterator()

@@ -337,8 +337,14 @@ def augment_batches(dataset, settings: dict[str, Any], seed: int):
     """Map the augmentation layers over a batched (images, labels) dataset."""
     import tensorflow as tf
 
-    layer = augmenter(settings, seed)
-    return dataset.map(
-        lambda images, labels: (layer(images, training=True), labels),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    # Layer by layer: Keras's random image layers switch to TensorFlow inside tf.data on
+    # any backend, a Sequential around them does not (it converts its inputs with the
+    # backend's own arrays, which fails on JAX).
+    layers = augmenter(settings, seed).layers
+
+    def augment(images, labels):
+        for layer in layers:
+            images = layer(images, training=True)
+        return images, labels
+
+    return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)

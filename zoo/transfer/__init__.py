@@ -18,7 +18,7 @@ from zoo.transfer.backbones import (
     local_weights,
 )
 from zoo.transfer.fine_tuning import FineTuneResult, fine_tune
-from zoo.transfer.hub import HUB_BACKBONES, HubLayer, hub_layer
+from zoo.transfer.hub import HUB_BACKBONES
 from zoo.transfer.layerwise import (
     LayerwiseAdam,
     LayerwiseAdamW,
@@ -56,3 +56,11 @@ __all__ = [
     "weights",
     "with_new_head",
 ]
+
+
+def __getattr__(name: str):
+    if name in ("HubLayer", "hub_layer"):  # TF Hub's layer imports TensorFlow: on first use
+        from zoo.transfer import hub
+
+        return getattr(hub, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,24 +20,31 @@ from zoo.architectures.pretrained.hub_cache import (
     is_cached,
     is_remote,
 )
-from zoo.architectures.pretrained.hub_layer import (
-    HubLayer,
-    hub_classifier,
-    hub_layer,
-    load_saved_model,
-)
+
+#: Names from :mod:`zoo.architectures.pretrained.hub_layer`, which imports TensorFlow:
+#: loaded on first use, so importing zoo.transfer on Keras's JAX backend does not.
+_FROM_HUB_LAYER = ("HubLayer", "hub_classifier", "hub_layer", "load_saved_model")
+
+
+def __getattr__(name: str):
+    if name in _FROM_HUB_LAYER:
+        from zoo.architectures.pretrained import hub_layer as module
+
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CACHE_ENV",
     "HUB_BACKBONES",
     "OFFLINE_ENV",
-    "HubLayer",
+    "HubLayer",  # noqa: F822 (lazy, see __getattr__)
     "cached_module_dir",
     "hub_cache_dir",
-    "hub_classifier",
-    "hub_layer",
+    "hub_classifier",  # noqa: F822 (lazy, see __getattr__)
+    "hub_layer",  # noqa: F822 (lazy, see __getattr__)
     "hub_rows",
     "is_cached",
     "is_remote",
-    "load_saved_model",
+    "load_saved_model",  # noqa: F822 (lazy, see __getattr__)
 ]

@@ -8,6 +8,7 @@ zoo saves models): the backbone is looked for in the network.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import keras
@@ -19,7 +20,6 @@ from zoo._compat.keras import inbound_nodes, is_functional
 from zoo.architectures import classification_head
 from zoo.layers.preprocessing import attach
 from zoo.layers.preprocessing import split as split_preprocessing
-from zoo.transfer.hub import HubLayer
 
 _POOLING_LAYERS = (
     keras.layers.GlobalAveragePooling1D,
@@ -65,7 +65,7 @@ def find_backbone(model: keras.Model) -> keras.Layer:
     if isinstance(backbone, keras.Layer):
         return backbone
     for layer in model.layers:
-        if isinstance(layer, HubLayer):
+        if _is_hub_layer(layer):
             return layer
     raise v.invalid(
         "model",
@@ -219,3 +219,9 @@ def unfreeze(backbone: keras.Layer, choice: Any, train_batchnorm: bool) -> int:
         is_bn = isinstance(layer, keras.layers.BatchNormalization)
         layer.trainable = id(layer) in chosen_ids and (train_batchnorm or not is_bn)
     return len(chosen)
+
+
+def _is_hub_layer(layer: Any) -> bool:
+    """Whether `layer` is a HubLayer (never true unless TF Hub's layer was imported)."""
+    module = sys.modules.get("zoo.architectures.pretrained.hub_layer")
+    return module is not None and isinstance(layer, module.HubLayer)
