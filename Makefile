@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.zoo-installed
 
-.PHONY: demo test lint format install clean
+.PHONY: demo test test-jax lint format install clean
 
 install: $(STAMP)
 
@@ -19,8 +19,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zoo demo
 
+# The second pass runs the backend-neutral core again on Keras's JAX backend over two
+# virtual CPU devices, so strategy="auto" is data parallel there (tests marked
+# tensorflow_only skip themselves; tests/test_jax_backend.py, in the first pass, covers
+# TensorFlow-free imports, multiworker, fine_tune, tuning and cross-backend round trips).
+JAX_TESTS := tests/test_engine.py tests/test_training.py tests/test_saving.py \
+	tests/test_predict.py tests/test_tasks.py tests/tuning/test_tune.py \
+	tests/transfer/test_fine_tuning.py tests/transfer/test_text.py::test_fine_tunes_on_raw_strings \
+	tests/architectures/test_mlp.py tests/architectures/test_cnn.py \
+	tests/architectures/test_autoencoder.py tests/architectures/test_gan.py
+
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
+	KERAS_BACKEND=jax JAX_PLATFORMS=cpu XLA_FLAGS=--xla_force_host_platform_device_count=2 \
+		$(BIN)/python -m pytest $(JAX_TESTS)
+
+test-jax: $(STAMP)
+	KERAS_BACKEND=jax JAX_PLATFORMS=cpu XLA_FLAGS=--xla_force_host_platform_device_count=2 \
+		$(BIN)/python -m pytest $(JAX_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check zoo tests benchmarks scripts

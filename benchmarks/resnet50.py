@@ -35,7 +35,9 @@ NOTES = """zoo's resnet_50 is torchvision's ResNet-50 v1.5 (stride 2 on the 3x3
 convolution of a bottleneck: 4.09 G multiply-adds = 8.18 GFLOP per 224x224 image);
 keras.applications.ResNet50 is the paper's v1 (stride 2 on the first 1x1: 3.86 G
 multiply-adds = 7.72 GFLOP). The rows against Keras therefore build zoo's with
-stride_on='1x1', the same network as Keras's (same parameters, same work), so the ratio
+stride_on='1x1', the same network as Keras's (same layers and work; Keras's
+convolutions also carry biases that the BatchNorm after them makes redundant:
+25,636,712 parameters against zoo's 25,610,152), so the ratio
 measures the implementation; the default v1.5 is compared with torchvision's resnet50,
 which has its layout. FLOPs count convolutions and dense layers only, 1 multiply-add =
 2 FLOPs, training = 3x forward. In the "fraction of measured fp32 matmul peak" rows the

@@ -22,6 +22,7 @@ BENCHMARKS = [
     "tuning_workers",
     "resnet50",
 ]
+ACCELERATOR = "## On an accelerator"
 
 
 def _markdown(table: pd.DataFrame) -> str:
@@ -68,7 +69,12 @@ def main(argv=None) -> int:
         "",
         *(["## Notes", "", *notes] if notes else []),
     ]
-    Path(args.output).write_text("\n".join(text))
+    output = Path(args.output)
+    # accelerator.py runs alone on an accelerator (JAX, no TensorFlow): its section is
+    # kept as it was written.
+    previous = output.read_text() if output.exists() else ""
+    kept = previous[previous.index(ACCELERATOR) :] if ACCELERATOR in previous else ""
+    output.write_text("\n".join(text) + ("\n" + kept if kept else ""))
     print(f"wrote {args.output}")
     return 0
 

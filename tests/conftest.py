@@ -15,6 +15,21 @@ import keras
 import pytest
 
 
+def pytest_collection_modifyitems(config, items):
+    """On Keras's JAX backend, skip what needs TensorFlow's (``tensorflow_only(reason)``)
+    and what does not depend on the backend at all (``once``: the TensorFlow pass runs it).
+    """
+    if keras.backend.backend() == "tensorflow":
+        return
+    for item in items:
+        marker = item.get_closest_marker("tensorflow_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "needs Keras's TensorFlow backend"
+            item.add_marker(pytest.mark.skip(reason=f"TensorFlow backend only: {why}"))
+        elif item.get_closest_marker("once") is not None:
+            item.add_marker(pytest.mark.skip(reason="backend-independent: the TF pass runs it"))
+
+
 def _no_network(host, port, timeout):
     raise OSError(f"the test suite never connects ({host}:{port})")
 

@@ -454,3 +454,8 @@ def test_jax_padding_weights_broadcast_against_image_targets():
 
     loss = keras.losses.BinaryCrossentropy()(y, np.full_like(y, 0.5), sample_weight=weights)
     assert np.isfinite(float(loss))
+    # A language model's targets are class ids per step: its loss is (batch, steps).
+    steps = np.zeros((3, 5), "int32")
+    data = tf.data.Dataset.from_tensor_slices((steps, steps)).batch(3)
+    ((_, _, weights),) = distribute_jax.even_batches(data, TwoDevices()).as_numpy_iterator()
+    assert weights.shape == (4, 1) and weights[:, 0].tolist() == [1, 1, 1, 0]

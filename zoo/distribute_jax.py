@@ -263,15 +263,17 @@ def even_batches(dataset: Any, strat: Any) -> Any:
 
 
 def _broadcastable(weights: Any, y: Any) -> Any:
-    """Per-example `weights` shaped to weigh a loss computed per position of `y`.
+    """Per-example `weights` shaped like the per-position loss Keras computes for `y`.
 
-    Keras's losses reduce the last axis, so the loss of an image target
-    ``(batch, h, w, c)`` is ``(batch, h, w)``, which Keras broadcasts a weight against
-    only if the ranks differ by at most one: ``(batch, 1, 1)`` then, ``(batch,)`` for
-    class labels and vectors.
+    Keras weighs a loss ``(batch, ...)`` by weights of its rank (or one less, when its
+    last axis is 1). Its losses reduce the last axis of dense targets (an image target
+    ``(batch, h, w, c)`` has a loss ``(batch, h, w)``: weights ``(batch, 1, 1)``) and
+    keep the shape of integer class ids (a language model's ``(batch, steps)``:
+    ``(batch, 1)``); vectors and single labels take ``(batch,)``.
     """
     rank = y.shape.rank or 1
-    return weights if rank <= 2 else weights[(slice(None),) + (None,) * (rank - 2)]
+    loss_rank = max(1, rank if y.dtype.is_integer else rank - 1)
+    return weights[(slice(None),) + (None,) * (loss_rank - 1)]
 
 
 def padded(batch: Any, replicas: int) -> tuple[Any, int]:

@@ -212,6 +212,7 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(digits, tmp_path):
     assert "units" in trials.loc["(0,)", "error"]
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("algorithm", ["grid", "bayesian", "hyperband"])
 def test_other_algorithms(algorithm, digits, tmp_path):
     space = {**SMALL, "dropout": 0.0, "learning_rate": [1e-3, 1e-2]}
@@ -310,6 +311,7 @@ print("TRIALS", result.trials[["trial", "status", "score"]].to_json(orient="reco
 """.replace("SPACE", repr(SMALL))
 
 
+@pytest.mark.once
 def test_a_search_killed_mid_trial_resumes_with_the_same_call(tmp_path):
     script = tmp_path / "search.py"
     script.write_text(textwrap.dedent(KILLED))
@@ -438,6 +440,7 @@ def test_two_workers_on_loopback_share_the_trials_and_the_chief_exits(tmp_path):
     assert len(list(folder.glob("trial_*"))) == 4
 
 
+@pytest.mark.once
 def test_a_killed_worker_is_restarted_and_the_search_completes(tmp_path):
     import time
 
@@ -519,6 +522,7 @@ def pictures():
     return zoo.data.load(x, y, batch_size=16)
 
 
+@pytest.mark.once
 def test_transfer_backbone_is_itself_a_choice(pictures, tmp_path):
     table = zoo.tuning.search_space("image_classifier")
     assert "backbone" in set(table["name"])
