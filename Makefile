@@ -27,7 +27,8 @@ JAX_TESTS := tests/test_engine.py tests/test_training.py tests/test_saving.py \
 	tests/test_predict.py tests/test_tasks.py tests/tuning/test_tune.py \
 	tests/transfer/test_fine_tuning.py tests/transfer/test_text.py::test_fine_tunes_on_raw_strings \
 	tests/architectures/test_mlp.py tests/architectures/test_cnn.py \
-	tests/architectures/test_autoencoder.py tests/architectures/test_gan.py
+	tests/architectures/test_autoencoder.py tests/architectures/test_gan.py \
+	"tests/test_notebooks.py::test_notebook_runs_in_fast_mode[01_quickstart]"
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest

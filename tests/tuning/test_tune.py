@@ -103,6 +103,7 @@ def test_bad_settings(digits, tmp_path):
         zoo.tune(42, digits, **common)
 
 
+@pytest.mark.once
 def test_progress_lines_number_trials_as_the_table_and_file_urls_are_local_folders(
     digits, tmp_path, monkeypatch, capsys
 ):
@@ -170,6 +171,7 @@ def test_random_search_gives_a_table_the_best_model_and_a_card(digits, tmp_path)
     assert (result.path / "tuning.png").stat().st_size > 1000
 
 
+@pytest.mark.once
 def test_failed_trials_are_recorded_and_the_search_goes_on(digits, tmp_path):
     import keras
 
@@ -493,6 +495,9 @@ def test_grid_hands_parallel_workers_distinct_combinations(tmp_path):
     assert str(grid.create_trial("tuner4").status) == "STOPPED"
 
 
+@pytest.mark.tensorflow_only(
+    "TensorFlow's registry of traced gradient functions (release_traced_gradients)"
+)
 def test_trials_leave_no_traced_graphs_behind(digits, tmp_path):
     from tensorflow.python.framework import ops
 
@@ -573,6 +578,7 @@ def test_transfer_backbones_without_weights_offline_fail_before_any_trial(
         zoo.tune("image_clasifier", pictures, directory=tmp_path)
 
 
+@pytest.mark.once
 def test_a_remote_directory_is_mirrored_and_resumes(digits, tmp_path, monkeypatch):
     import tensorflow as tf
 
