@@ -66,7 +66,7 @@ from typing import Any
 
 import keras
 import numpy as np
-from common import fraction, row
+from common import fraction, multiply_adds, row
 
 import zoo
 from zoo import _validation as v
@@ -206,18 +206,6 @@ def matmul_rates(n: int, dtype: str, repeats: int, calls: int) -> list[float]:
 
 
 # ----------------------------------------------------------------------------- FLOPs
-
-
-def conv_dense_macs(model: keras.Model) -> int:
-    """Multiply-adds of one example's forward pass through the Conv2D and Dense layers."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            height, width = layer.output.shape[1:3]
-            total += height * width * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, keras.layers.Dense):
-            total += int(np.prod(layer.kernel.shape))
-    return total
 
 
 def vit_forward_flops(
@@ -424,7 +412,7 @@ class Bench:
             ("zoo", "zoo resnet_50 (stride_on='1x1')"),
             ("keras", "keras ResNet50"),
         ):
-            flops = 3 * 2 * conv_dense_macs(models[name])  # training = 3x forward
+            flops = 3 * 2 * multiply_adds(models[name])  # training = 3x forward
             self.mfu_rows(
                 f"{label} training ({where})",
                 flops * statistics.median(rates[name, "training"]),

@@ -7,6 +7,7 @@ import platform
 import time
 
 import keras
+import numpy as np
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -77,3 +78,15 @@ def fraction(name: str, value: float, whole: float, unit: str, target: str = "(i
         "ratio": round(value / whole, 3),
         "target": target,
     }
+
+
+def multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds of one forward pass of one example (Conv2D and Dense layers)."""
+    total = 0
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Conv2D):
+            height, width = layer.output.shape[1:3]
+            total += height * width * int(np.prod(layer.kernel.shape))
+        elif isinstance(layer, keras.layers.Dense):
+            total += int(np.prod(layer.kernel.shape))
+    return total

@@ -27,7 +27,7 @@ import warnings
 import keras
 import numpy as np
 import tensorflow as tf
-from common import best, fraction, row
+from common import best, fraction, multiply_adds, row
 
 import zoo
 
@@ -72,18 +72,6 @@ def matmul_gflops(n: int, repeats: int) -> float:
         tf.matmul(a, b).numpy()
         times.append(time.perf_counter() - start)
     return 2 * n**3 / min(times) / 1e9
-
-
-def multiply_adds(model: keras.Model) -> int:
-    """Multiply-adds of one forward pass of one example (Conv2D and Dense layers)."""
-    total = 0
-    for layer in model._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.Conv2D):
-            height, width = layer.output.shape[1:3]
-            total += height * width * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, keras.layers.Dense):
-            total += int(np.prod(layer.kernel.shape))
-    return total
 
 
 class KerasSide:
