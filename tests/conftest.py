@@ -34,11 +34,16 @@ def _no_network(host, port, timeout):
     raise OSError(f"the test suite never connects ({host}:{port})")
 
 
+def _no_download(name):
+    raise AssertionError(f"the test suite never downloads (dataset {name!r} is not on disk)")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_keras_state(tmp_path, monkeypatch):
     """Seed everything, write saved models under tmp_path, clear Keras afterwards."""
     monkeypatch.setenv("ZOO_SAVED_MODELS", str(tmp_path / "saved_models"))
     monkeypatch.setattr("zoo.environment.probe", _no_network)  # zoo doctor's connection check
+    monkeypatch.setattr("zoo.data.standard._download", _no_download)  # datasets by name
     keras.utils.set_random_seed(0)
     yield
     keras.backend.clear_session()

@@ -184,6 +184,15 @@ def make_parser() -> argparse.ArgumentParser:
         "--pretrained", action="store_true", help="only rows with pretrained weights"
     )
 
+    commands.add_parser(
+        "datasets",
+        help="list the datasets known by name and where each is on disk",
+        description="Print the standard datasets (mnist, fashion_mnist, cifar10, cifar100, "
+        "imdb, reuters, with their official split sizes) and the bundled ones, with the "
+        "folder each was found in ($ZOO_DATA_DIR, Keras's cache, system copies); "
+        "zoo.data.load downloads a missing one unless ZOO_OFFLINE=1.",
+    )
+
     build = commands.add_parser(
         "build",
         help="build an architecture by name, print its summary, optionally save it",
@@ -405,7 +414,18 @@ def _add_set_argument(parser: argparse.ArgumentParser) -> None:
 
 def _add_data_arguments(parser: argparse.ArgumentParser, *, augment: bool = True) -> None:
     parser.add_argument(
-        "--data", required=True, metavar="SOURCE", help="digits, a CSV, a folder or tfds:NAME"
+        "--data",
+        required=True,
+        metavar="SOURCE",
+        help="a dataset name (see `zoo datasets`), a CSV, a folder or tfds:NAME",
+    )
+    parser.add_argument(
+        "--test",
+        metavar="SOURCE",
+        help="a fixed test set (a CSV or folder) kept as it is, instead of one carved from --data",
+    )
+    parser.add_argument(
+        "--validation", metavar="SOURCE", help="a fixed validation set (a CSV or folder)"
     )
     parser.add_argument("--target", help="target column of a CSV")
     parser.add_argument(
@@ -443,6 +463,8 @@ def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any
         "batch_size": args.batch_size,
         "image_size": args.image_size,
         "augment": getattr(args, "augment", False) or None,
+        **({"test": args.test} if args.test else {}),
+        **({"validation": args.validation} if args.validation else {}),
     }
     if args.sequence_length is not None:
         options["sequence_length"] = args.sequence_length
@@ -608,6 +630,31 @@ def _catalogue_table(pattern: str, source: str | None, pretrained: bool):
     if table.empty:
         return table
     return table.astype({"params": "Int64", "offline": bool})
+
+
+def _datasets() -> None:
+    import pandas as pd
+
+    from zoo.data.bundled import list_datasets
+
+    table = list_datasets()
+    table = table.assign(
+        train=table["train"].map(lambda n: "" if pd.isna(n) else f"{n:,}"),
+        test=table["test"].map(lambda n: "" if pd.isna(n) else f"{n:,}"),
+        on_disk=table["on_disk"].fillna("no"),
+    )
+    columns = ["name", "task", "train", "test", "on_disk", "about"]
+    formatters = {
+        column: f"{{:<{max(table[column].str.len().max(), len(column))}}}".format
+        for column in ["name", "task", "on_disk", "about"]
+    }
+    print(table[columns].to_string(index=False, justify="left", formatters=formatters))
+    if (table["on_disk"] == "no").any():
+        print(
+            "\nA dataset that is not on disk is downloaded by Keras on its first "
+            "zoo.data.load, unless ZOO_OFFLINE=1; or place its files in $ZOO_DATA_DIR "
+            "(see zoo.data.standard)."
+        )
 
 
 def _list(args: argparse.Namespace) -> None:
@@ -959,6 +1006,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     _check_arguments(args)
     if args.command == "list":
         _list(args)
+        return 0
+    if args.command == "datasets":
+        _datasets()
         return 0
     _import_tensorflow_quietly()
     if args.command == "demo" and args.train:

@@ -11,7 +11,7 @@ from sample_data import write_images
 
 import zoo
 from zoo._validation import ArgumentTypeError, ArgumentValueError, DamagedFileError, UserError
-from zoo.data import bundled, images, tabular
+from zoo.data import bundled, images, standard, tabular
 
 # --------------------------------------------------------------------- stray text cells
 
@@ -159,13 +159,14 @@ def test_images_tensorflow_would_misread_are_bad_files(tmp_path, capsys):
 
 def test_a_missing_path_is_not_found_and_names_every_named_source(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert list(bundled.named_sources()) == sorted(bundled.BUNDLED | bundled.BUNDLED_TEXTS)
+    named = sorted(bundled.BUNDLED | bundled.BUNDLED_TEXTS | standard.DATASETS)
+    assert list(bundled.named_sources()) == named
     for source in ("nonexistent_folder/", "./data", "table.csv", "~/no_such_zoo_folder_17"):
         with pytest.raises(FileNotFoundError, match="No file or folder at") as info:
             zoo.data.load(source)
         message = str(info.value)
         assert isinstance(info.value, UserError) and "resolved to absolute path /" in message
-        assert "'digits'" in message and "'zen'" in message
+        assert "'digits'" in message and "'zen'" in message and "'fashion_mnist'" in message
         assert message.endswith(f"Received: source={source!r}")
     (tmp_path / "table.csv").write_text("a,label\n1,0\n")
     with pytest.raises(FileNotFoundError, match=r"Did you mean '.*table\.csv'"):
@@ -175,8 +176,8 @@ def test_a_missing_path_is_not_found_and_names_every_named_source(tmp_path, monk
     with pytest.raises(ArgumentValueError, match="Did you mean 'digits'") as info:
         zoo.data.load("digitz")
     assert "'zen' (the Zen of Python" in str(info.value)
-    with pytest.raises(ArgumentValueError, match="'tfds:mnist'"):
-        zoo.data.load("mnist")
+    with pytest.raises(ArgumentValueError, match="'tfds:svhn_cropped'"):
+        zoo.data.load("svhn_cropped")
     with pytest.raises(ArgumentValueError, match="load it with task='language_modeling'"):
         zoo.data.load("zen")
     with pytest.raises(ArgumentValueError, match="not a text"):

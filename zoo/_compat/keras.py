@@ -378,3 +378,28 @@ def preprocessed_batches(preprocessor: keras.Model, inputs: Any, batch_size: int
     dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
     dataset = dataset.map(lambda batch: call_in_tf_data(preprocessor, batch))
     return dataset.as_numpy_iterator()
+
+
+def load_restricted_npz(path) -> dict[str, Any]:
+    """The arrays of a ``keras.datasets`` ``.npz`` whose ragged members are pickled.
+
+    Not a bug: Keras reads IMDB and Reuters (object arrays of token lists) with a
+    restricted unpickler that rebuilds numpy arrays only, instead of
+    ``np.load(allow_pickle=True)``, in the private ``keras.src.datasets.npz_utils``
+    (Keras 3.12 to 3.15). zoo reads the same files the same safe way.
+    """
+    from keras.src.datasets import npz_utils
+
+    return dict(npz_utils.load_npz(str(path)))
+
+
+def load_restricted_pickle(file) -> Any:
+    """One pickled CIFAR batch (a dict of bytes keys), rebuilding numpy arrays only.
+
+    Not a bug: Keras's ``RestrictedUnpickler`` (private, in
+    ``keras.src.datasets.npz_utils``, Keras 3.12 to 3.15) refuses any other class, so
+    a tampered batch file cannot run code, which plain ``pickle.load`` would.
+    """
+    from keras.src.datasets import npz_utils
+
+    return npz_utils.RestrictedUnpickler(file, encoding="bytes").load()

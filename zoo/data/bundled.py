@@ -2,6 +2,8 @@
 
 The named sources of ``zoo.data.load``, listed here and nowhere else:
 
+- the standard datasets of :mod:`zoo.data.standard` (``"mnist"``, ``"fashion_mnist"``,
+  ``"cifar10"``, ``"cifar100"``, ``"imdb"``, ``"reuters"``), read from disk or downloaded;
 - ``"digits"`` (:data:`BUNDLED`): scikit-learn's copy of the UCI "Optical Recognition
   of Handwritten Digits" test set (1,797 8x8 grey-scale images, 10 classes, BSD
   licence), which ships with scikit-learn;
@@ -19,8 +21,10 @@ import difflib
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 from zoo import _validation as v
+from zoo.data import standard
 from zoo.data.examples import Examples, fingerprint
 
 # What a string that names a file looks like, when no such file exists.
@@ -99,7 +103,8 @@ DESCRIPTIONS = {
 
 def named_sources() -> dict[str, str]:
     """Every name ``zoo.data.load`` accepts (``'tfds:NAME'`` aside), with what it is."""
-    return {name: DESCRIPTIONS[name] for name in sorted(BUNDLED | BUNDLED_TEXTS)}
+    about = DESCRIPTIONS | {name: spec.about for name, spec in standard.DATASETS.items()}
+    return {name: about[name] for name in sorted(BUNDLED | BUNDLED_TEXTS | standard.DATASETS)}
 
 
 def _listed() -> str:
@@ -174,3 +179,49 @@ def unknown_source(source: str | os.PathLike, *, language_modeling: bool = False
         f"separator or a suffix such as .csv is taken as a path). "
         f"Received: source={str(source)!r}"
     )
+
+
+def list_datasets() -> Any:
+    """The standard and bundled datasets as a pandas DataFrame, with where each is on disk.
+
+    Columns: ``name``, ``task``, ``classes``, ``train`` and ``test`` (official sizes),
+    ``on_disk`` (the folder found, ``"bundled"``, or missing (NaN): ``load`` would
+    download it)
+    and ``about``.
+
+    Example:
+        >>> table = zoo.data.list_datasets()
+        >>> "fashion_mnist" in set(table["name"])
+        True
+    """
+    import pandas as pd
+
+    rows = []
+    for name, spec in standard.DATASETS.items():
+        found = standard.find(name)
+        rows.append(
+            {
+                "name": name,
+                "task": "classification",
+                "kind": spec.kind,
+                "train": spec.sizes[0],
+                "test": spec.sizes[1],
+                "on_disk": str(found) if found else None,
+                "about": spec.about,
+            }
+        )
+    for name, about in named_sources().items():
+        if name not in standard.DATASETS:
+            task = "language_modeling" if name == "zen" else "classification"
+            rows.append(
+                {
+                    "name": name,
+                    "task": task,
+                    "kind": "text" if name == "zen" else "image",
+                    "train": None,
+                    "test": None,
+                    "on_disk": "bundled",
+                    "about": about,
+                }
+            )
+    return pd.DataFrame(rows).astype({"train": "Int64", "test": "Int64"})

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
-from zoo.data import corpus, folders, images, tabular, text
+from zoo.data import corpus, folders, images, standard, tabular, text
 from zoo.data.bundled import BUNDLED, unknown_source
 from zoo.data.examples import Examples
 
 CACHE_BYTES_ENV = "ZOO_CACHE_BYTES"
 DEFAULT_CACHE_BYTES = 2 << 30
+DEFAULT_TEST_SPLIT = 0.2
 SPLITS = ("train", "validation", "test")
 
 
@@ -26,7 +27,7 @@ class Options:
 
     batch_size: int
     validation_split: float
-    test_split: float
+    test_split: float | None
     seed: int
     image_size: tuple[int, int] | None
     augment: dict[str, Any] | None
@@ -121,6 +122,15 @@ class Data:
         if described.get("kind") in ("text", "table") and self.encoder is not None:
             return self.encoder.preprocessor
         return None
+
+    @property
+    def split_sources(self) -> dict[str, str] | None:
+        """Where each split came from, for sources with splits of their own, else None.
+
+        ``"official train of fashion_mnist"``, ``"test/"`` (a split folder),
+        ``"test= <source>"`` (given to :func:`load`) or ``"carved from train"``.
+        """
+        return dict(self._split_sources) if self._split_sources else None
 
     @property
     def options(self) -> Options | None:
@@ -332,6 +342,11 @@ def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, ele
             min(len(y), 10_000), seed=options.seed, reshuffle_each_iteration=True
         )
     dataset = dataset.batch(options.batch_size)
+    if getattr(x, "dtype", None) == np.uint8:
+        scale = np.float32(options.scale)
+        dataset = dataset.map(
+            lambda a, b: (tf.cast(a, tf.float32) * scale, b), num_parallel_calls=autotune
+        )
     is_image = len(element_shape) == 3
     if is_image and examples.kind != "image_files" and options.image_size is not None:
         size = options.image_size
@@ -377,6 +392,8 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         if encoder is not None:
             return encoder.transform(examples.x[idx])
         if _is_pixels(examples):
+            if examples.x.dtype == np.uint8:  # scaled per batch: a quarter of the memory
+                return examples.x[idx]
             return examples.x[idx].astype("float32") * np.float32(options.scale)
         return examples.x[idx]
 
@@ -525,7 +542,7 @@ def load(
     task: str | None = None,
     batch_size: int = 32,
     validation_split: float = 0.1,
-    test_split: float = 0.2,
+    test_split: float | None = None,
     seed: int = 0,
     image_size: int | tuple[int, int] | None = None,
     color_mode: str = "auto",
@@ -540,10 +557,17 @@ def load(
     tokenize: bool = True,
     tokenizer: str = "character",
     data_dir: str | os.PathLike | None = None,
+    test: Any = None,
+    validation: Any = None,
 ) -> Data:
     """Load data from any source into train/validation/test ``tf.data`` pipelines.
 
     Sources:
+        - a standard dataset by name, with its official test split kept (validation
+          is carved from the official training split): ``"mnist"``,
+          ``"fashion_mnist"``, ``"cifar10"``, ``"cifar100"``, ``"imdb"``, ``"reuters"``
+          (files found or downloaded as :mod:`zoo.data.standard` says; see
+          :func:`zoo.data.list_datasets`);
         - a bundled dataset name: ``"digits"``;
         - numpy arrays: ``load(x, y)`` or ``load((x, y))``;
         - a pandas DataFrame with a ``target`` column (numeric columns are
@@ -586,7 +610,9 @@ def load(
         batch_size: examples per batch.
         validation_split: fraction of all examples held out for validation.
         test_split: fraction of all examples held out for the test set (up to 0.99,
-            for few-label experiments that keep most data for testing).
+            for few-label experiments that keep most data for testing); default 0.2.
+            Must be None when the test split is given (`test`, a ``test/`` folder, a
+            standard dataset's official test split).
         seed: seed of splits, shuffling and augmentation.
         image_size: (height, width) to resize images to (an int for squares);
             required when a folder's images differ in size.
@@ -618,6 +644,12 @@ def load(
             language modelling; ``data.encoder.decode(ids)`` turns ids back into text.
         data_dir: TFDS data folder (default ``$TFDS_DATA_DIR`` or
             ``~/tensorflow_datasets``).
+        test: a fixed test set, kept untouched as the test split: (x, y) arrays, a
+            DataFrame, a CSV file or a folder, of the same kind as `source` and with
+            classes that `source` has (labels match its class names; integer labels
+            are class ids where the class names are not integers, as for
+            ``"fashion_mnist"``). ``data.split_sources`` records it.
+        validation: a fixed validation set, given like `test`.
 
     Returns:
         A :class:`Data`.
@@ -644,7 +676,9 @@ def load(
         validation_split=v.check_float(
             "validation_split", validation_split, minimum=0.0, maximum=0.5
         ),
-        test_split=v.check_float("test_split", test_split, minimum=0.0, maximum=0.99),
+        test_split=None
+        if test_split is None
+        else v.check_float("test_split", test_split, minimum=0.0, maximum=0.99),
         seed=v.check_int("seed", seed, minimum=0),
         image_size=_check_image_size(image_size),
         augment=images.check_augment(augment),
@@ -666,6 +700,8 @@ def load(
             ("target", target),
             ("stratify", stratify),
             ("categorical", categorical),
+            ("test", test),
+            ("validation", validation),
         ):
             if value is not None:
                 raise v.invalid(name, "None for task='language_modeling'", type(value).__name__)
@@ -676,12 +712,94 @@ def load(
             tokenizer=tokenizer,
             skip_bad_files=skip_bad_files,
         )
+        if options.test_split is None:
+            options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
         return _assemble(examples, _split_indices(examples, options), options)
     if y is not None and not isinstance(source, np.ndarray):
         raise v.invalid(
             "y", "given only with a feature array as `source`", type(y).__name__, TypeError
         )
+    if isinstance(source, str) and source.startswith("tfds:"):
+        name = source[len("tfds:") :]
+        v.check_str("source", name)
+        for argument, value in (("stratify", stratify), ("test", test), ("validation", validation)):
+            if value is not None:
+                fixed = "None for TFDS sources (their splits are fixed)"
+                raise v.invalid(argument, fixed, type(value).__name__)
+        return _load_tfds(name, options, data_dir)
 
+    if test is not None and options.test_split is not None:
+        raise v.invalid("test_split", "None when `test` gives the test split", test_split)
+    if isinstance(source, str) and source in standard.DATASETS and test is not None:
+        official = f"None: the source has its own test split (official test of {source})"
+        raise v.invalid("test", official, type(test).__name__)  # before reading the dataset
+
+    reading = _Reading(
+        table={"target": target, "features": features, "categorical": categorical, "task": task},
+        image_size=options.image_size,
+        color_mode=color_mode,
+        vocab_size=vocab_size,
+        sequence_length=sequence_length,
+        skip_bad_files=skip_bad_files,
+        tokenize=tokenize,
+    )
+    examples, fixed, described = _read_source(source, y, reading)
+    given = {split: other for split, other in (("validation", validation), ("test", test))}
+    given = {split: other for split, other in given.items() if other is not None}
+    if fixed is not None and given:
+        taken = [split for split in given if split in fixed]
+        if taken:
+            raise v.invalid(
+                taken[0],
+                f"None: the source has its own {taken[0]} split ({described[taken[0]]})",
+                type(given[taken[0]]).__name__,
+            )
+    if given:
+        examples, fixed, described = _with_given_splits(examples, fixed, described, given, reading)
+    if fixed is None:
+        if options.test_split is None:
+            options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
+        indices = _split_indices(examples, options, _check_groups(stratify, len(examples)))
+        return _assemble(examples, indices, options)
+    if options.test_split is not None and "test" in fixed:
+        raise v.invalid(
+            "test_split", f"None: the test split is given ({described['test']})", test_split
+        )
+    groups = None
+    if stratify is not None:
+        if described.get("train") != "source":
+            fixed_splits = (
+                "None for sources with their own splits (split folders, standard datasets)"
+            )
+            raise v.invalid("stratify", fixed_splits, type(stratify).__name__)
+        groups = _check_groups(stratify, len(fixed["train"]))
+    if options.test_split is None:
+        options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
+    indices = _carve_missing_splits(examples, fixed, options, groups)
+    data = _assemble(examples, indices, options)
+    data._split_sources = {
+        split: described.get(split, "carved from train") for split in SPLITS if indices[split].size
+    }
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class _Reading:
+    """How :func:`load` reads any source (the arguments that are not about splits)."""
+
+    table: dict[str, Any]
+    image_size: tuple[int, int] | None
+    color_mode: str
+    vocab_size: int
+    sequence_length: int
+    skip_bad_files: bool
+    tokenize: bool
+
+
+def _read_source(
+    source: Any, y: Any, reading: _Reading, *, channels: int | None = None
+) -> tuple[Examples, dict[str, np.ndarray] | None, dict[str, str]]:
+    """A source's examples, the positions of the splits it fixes (or None), their origins."""
     import pandas as pd
 
     given = source
@@ -692,100 +810,136 @@ def load(
         and Path(source).suffix.lower() in tabular.TABLE_SUFFIXES
         and not Path(source).is_dir()
     )
-    if categorical is not None and not is_table:
+    if reading.table["categorical"] is not None and not is_table:
         raise v.invalid(
             "categorical",
             "None unless the source is a table (a DataFrame or a CSV file)",
-            categorical,
+            reading.table["categorical"],
         )
-    table_options = {
-        "target": target,
-        "features": features,
-        "categorical": categorical,
-        "task": task,
-    }
-
-    if isinstance(source, str) and source.startswith("tfds:"):
-        name = source[len("tfds:") :]
-        v.check_str("source", name)
-        if stratify is not None:
-            fixed = "None for TFDS sources (their splits are fixed)"
-            raise v.invalid("stratify", fixed, type(stratify).__name__)
-        return _load_tfds(name, options, data_dir)
+    plain = {"train": "source"}
     if isinstance(source, str) and source in BUNDLED:
-        examples = BUNDLED[source]()
-    elif isinstance(source, pd.DataFrame):
-        examples = tabular.from_frame(source, **table_options)
-    elif isinstance(source, tuple) and len(source) == 2:
-        examples = tabular.from_arrays(source[0], source[1], task)
-    elif isinstance(source, np.ndarray):
+        return BUNDLED[source](), None, plain
+    if isinstance(source, str) and source in standard.DATASETS:
+        examples, fixed = standard.examples(
+            source,
+            vocab_size=reading.vocab_size,
+            sequence_length=reading.sequence_length,
+            tokenize=reading.tokenize,
+        )
+        official = {"train": f"official train of {source}", "test": f"official test of {source}"}
+        return examples, fixed, official
+    if isinstance(source, pd.DataFrame):
+        return tabular.from_frame(source, **reading.table), None, plain
+    if isinstance(source, tuple) and len(source) == 2:
+        return tabular.from_arrays(source[0], source[1], reading.table["task"]), None, plain
+    if isinstance(source, np.ndarray):
         if y is None:
             raise v.invalid("y", "the labels or targets of the feature array", None)
-        examples = tabular.from_arrays(source, y, task)
-    elif isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if path.is_file():
-            if path.suffix.lower() not in tabular.TABLE_SUFFIXES:
-                raise v.invalid(
-                    "source",
-                    f"a table file ({', '.join(tabular.TABLE_SUFFIXES)}), a folder, "
-                    "'tfds:NAME' or a bundled name (read other files with pandas and pass "
-                    "the DataFrame)",
-                    str(path),
-                )
-            examples = tabular.from_csv(path, **table_options)
-        elif path.is_dir():
-            is_images = _folder_kind(path) == "images"
-
-            def load_one(folder, channels=None):
-                if not is_images:
-                    return text.from_folder(
-                        folder,
-                        vocab_size=vocab_size,
-                        sequence_length=sequence_length,
-                        skip_bad_files=skip_bad_files,
-                        tokenize=tokenize,
-                    )
-                mode = color_mode if channels is None else ("grayscale", "rgb")[channels != 1]
-                return images.from_folder(
-                    folder,
-                    image_size=options.image_size,
-                    color_mode=mode,
-                    skip_bad_files=skip_bad_files,
-                )
-
-            parts = folders.split_folders(path)
-            if parts is not None:
-                if stratify is not None:
-                    fixed_splits = "None for folders with split subfolders (their splits are given)"
-                    raise v.invalid("stratify", fixed_splits, type(stratify).__name__)
-                examples, fixed = folders.from_split_folders(parts, load_one, path)
-                indices = _carve_missing_splits(examples, fixed, options)
-                data = _assemble(examples, indices, options)
-                data._split_sources = {
-                    split: f"{parts[split].name}/" if split in parts else "carved from train"
-                    for split in SPLITS
-                    if indices[split].size
-                }
-                return data
-            examples = load_one(path)
-        else:
-            raise unknown_source(given)
-    else:
+        return tabular.from_arrays(source, y, reading.table["task"]), None, plain
+    if not isinstance(source, (str, os.PathLike)):
         raise v.invalid(
             "source",
-            "a bundled name, 'tfds:NAME', a path, (x, y) arrays or a pandas DataFrame",
+            "a dataset name, 'tfds:NAME', a path, (x, y) arrays or a pandas DataFrame",
             type(source).__name__,
             TypeError,
         )
-    indices = _split_indices(examples, options, _check_groups(stratify, len(examples)))
-    return _assemble(examples, indices, options)
+    path = Path(source)
+    if path.is_file():
+        if path.suffix.lower() not in tabular.TABLE_SUFFIXES:
+            raise v.invalid(
+                "source",
+                f"a table file ({', '.join(tabular.TABLE_SUFFIXES)}), a folder, "
+                "'tfds:NAME' or a dataset name (read other files with pandas and pass "
+                "the DataFrame)",
+                str(path),
+            )
+        return tabular.from_csv(path, **reading.table), None, plain
+    if not path.is_dir():
+        raise unknown_source(given)
+    is_images = _folder_kind(path) == "images"
+
+    def load_one(folder, channels=channels):
+        if not is_images:
+            return text.from_folder(
+                folder,
+                vocab_size=reading.vocab_size,
+                sequence_length=reading.sequence_length,
+                skip_bad_files=reading.skip_bad_files,
+                tokenize=reading.tokenize,
+            )
+        mode = reading.color_mode if channels is None else ("grayscale", "rgb")[channels != 1]
+        return images.from_folder(
+            folder,
+            image_size=reading.image_size,
+            color_mode=mode,
+            skip_bad_files=reading.skip_bad_files,
+        )
+
+    parts = folders.split_folders(path)
+    if parts is None:
+        return load_one(path), None, plain
+    examples, fixed = folders.from_split_folders(parts, load_one, path)
+    return examples, fixed, {split: f"{parts[split].name}/" for split in fixed}
+
+
+def _with_given_splits(
+    examples: Examples,
+    fixed: dict[str, np.ndarray] | None,
+    described: dict[str, str],
+    given: dict[str, Any],
+    reading: _Reading,
+) -> tuple[Examples, dict[str, np.ndarray], dict[str, str]]:
+    """The source's examples with `given` splits (``test=``, ``validation=``) appended.
+
+    Each given split is read as the source is (same table columns, text settings,
+    the training images' colour channels) and for the source's task; errors in
+    reading it say which split they are about.
+    """
+    import pandas as pd
+
+    loaded = {}
+    channels = examples.element_shape[-1] if examples.element_shape else None
+    if examples.task in ("classification", "regression"):  # int targets stay regression
+        reading = dataclasses.replace(reading, table={**reading.table, "task": examples.task})
+    kinds = "(x, y) arrays, a DataFrame, a CSV file or a folder"
+    for split, other in given.items():
+        if isinstance(other, np.ndarray):
+            raise v.invalid(split, kinds, f"a lone array of shape {other.shape} (pass (x, y))")
+        if not isinstance(other, (tuple, pd.DataFrame, str, os.PathLike)):
+            raise v.invalid(split, kinds, type(other).__name__, TypeError)
+        try:
+            part, its_fixed, _ = _read_source(other, None, reading, channels=channels)
+        except v.UserError as error:
+            raise _about_split(error, split) from None
+        if its_fixed is not None:
+            raise v.invalid(
+                split,
+                "a source of one split (not a dataset or folder with splits of its own)",
+                f"{part.source} with splits {', '.join(its_fixed)}",
+            )
+        loaded[split] = part
+        described = {**described, split: f"{split}= {part.source}"}
+    if fixed is None:
+        fixed = {"train": np.arange(len(examples))}
+    combined, positions = folders.combine(examples, fixed, loaded)
+    return combined, positions, described
+
+
+def _about_split(error: v.UserError, split: str) -> v.UserError:
+    """`error`, of reading a given split, saying which split it is about."""
+    try:
+        return type(error)(f"In `{split}` (the given {split} split): {error}")
+    except TypeError:  # an error class with other arguments: left as it is
+        return error
 
 
 def _carve_missing_splits(
-    examples: Examples, fixed: dict[str, np.ndarray], options: Options
+    examples: Examples,
+    fixed: dict[str, np.ndarray],
+    options: Options,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """The given split folders as they are; validation/test carved from train if absent."""
+    """The given splits as they are; validation/test carved from train if absent."""
     train = fixed["train"]
     subset = dataclasses.replace(examples, x=None, y=examples.y[train])
     carve = dataclasses.replace(
@@ -793,7 +947,7 @@ def _carve_missing_splits(
         validation_split=0.0 if "validation" in fixed else options.validation_split,
         test_split=0.0 if "test" in fixed else options.test_split,
     )
-    carved = _split_indices(subset, carve)
+    carved = _split_indices(subset, carve, groups)
     indices = {split: train[carved[split]] for split in SPLITS}
     indices.update({split: fixed[split] for split in ("validation", "test") if split in fixed})
     return indices

@@ -53,41 +53,137 @@ def from_split_folders(
     from ``train`` and every other split may hold only classes train has.
     """
     train = load_one(parts["train"])
-    loaded = {"train": train}
     channels = train.element_shape[-1] if train.element_shape else None
-    for split in ("validation", "test"):
-        if split in parts:
-            loaded[split] = load_one(parts[split], channels=channels)
-    names = train.class_names
-    xs, ys, positions, start = [], [], {}, 0
-    for split, examples in loaded.items():
-        unknown = sorted(set(examples.class_names) - set(names))
-        if unknown:
+    others = {
+        split: load_one(parts[split], channels=channels)
+        for split in ("validation", "test")
+        if split in parts
+    }
+    combined, positions = combine(train, {"train": np.arange(len(train))}, others)
+    kind = "image" if train.kind == "image_files" else "text"
+    listed = ", ".join(f"{parts[s].name}/" for s in positions)
+    source = f"{kind} folder {root} (splits: {listed})"
+    return dataclasses.replace(combined, source=source), positions
+
+
+def combine(
+    examples: Examples, fixed: dict[str, np.ndarray], others: dict[str, Examples]
+) -> tuple[Examples, dict[str, np.ndarray]]:
+    """`examples` (whose splits are at `fixed`) with the `others` splits appended.
+
+    The training split decides the classes, the kind and the shape of an example:
+    every other split must match them (it may hold fewer classes). Labels are
+    re-numbered to the training split's class ids: matched by name, except that
+    integer labels of arrays and tables are class ids when the training classes are
+    not integers (Fashion-MNIST's 0-9 for "T-shirt/top" ... "Ankle boot").
+    """
+    names = examples.class_names
+    positions = dict(fixed)
+    xs, ys, start = [examples.x], [examples.y], len(examples)
+    for split, other in others.items():
+        if other.kind != examples.kind or other.task != examples.task:
             raise v.invalid(
-                "source",
-                f"{split} classes that train/ has too ({', '.join(names)})",
-                f"{', '.join(unknown)} only in {parts[split]}",
+                split,
+                f"a source of the same kind as the training data ({examples.kind} for "
+                f"{examples.task})",
+                f"{other.kind} for {other.task} from {other.source}",
             )
-        if examples.element_shape != train.element_shape:
+        y = other.y if names is None else _class_ids(split, names, other)
+        _check_same_shape(split, examples, other)
+        if examples.kind == "table":
+            other = dataclasses.replace(other, x=other.x[list(examples.x.columns)])
+        xs.append(other.x)
+        ys.append(y)
+        positions[split] = np.arange(start, start + len(other))
+        start += len(other)
+    if examples.kind == "table":
+        import pandas as pd
+
+        x = pd.concat(xs, ignore_index=True)
+    else:
+        x = np.concatenate([np.asarray(part) for part in xs])
+    parts = [examples, *others.values()]
+    combined = dataclasses.replace(
+        examples,
+        x=x,
+        y=np.concatenate(ys),
+        source="; ".join([examples.source] + [f"{s}: {o.source}" for s, o in others.items()]),
+        fingerprint=fingerprint(*(e.fingerprint for e in parts)),
+    )
+    return combined, positions
+
+
+def _is_integer(name: str) -> bool:
+    return name.lstrip("-").isdigit()
+
+
+def _class_ids(split: str, names: tuple[str, ...], other: Examples) -> np.ndarray:
+    """`other`'s labels as the training split's class ids (see :func:`combine`)."""
+    other_names = other.class_names
+    as_ids = (
+        other.kind in ("array", "table")
+        and not all(map(_is_integer, names))
+        and all(map(_is_integer, other_names))
+    )
+    if as_ids:
+        outside = [n for n in other_names if not 0 <= int(n) < len(names)]
+        if outside:
+            raise v.invalid(
+                split,
+                f"labels that are class ids 0..{len(names) - 1} (of {', '.join(names)}) "
+                "or class names",
+                f"{', '.join(outside)} in {other.source}",
+            )
+        return np.array([int(n) for n in other_names], "int32")[other.y]
+    unknown = sorted(set(other_names) - set(names))
+    if unknown:
+        raise v.invalid(
+            split,
+            f"only classes that the training split has ({', '.join(names)})",
+            f"{', '.join(unknown)} only in {other.source}",
+        )
+    return np.array([names.index(name) for name in other_names], "int32")[other.y]
+
+
+def _check_same_shape(split: str, train: Examples, other: Examples) -> None:
+    if train.kind == "image_files":
+        if other.element_shape != train.element_shape:
             raise v.invalid(
                 "image_size",
                 f"set when the splits' images differ in size (train {train.element_shape}, "
-                f"{split} {examples.element_shape})",
+                f"{split} {other.element_shape})",
                 None,
             )
-        remap = np.array([names.index(name) for name in examples.class_names], "int32")
-        xs.append(np.asarray(examples.x))
-        ys.append(remap[examples.y])
-        positions[split] = np.arange(start, start + len(examples))
-        start += len(examples)
-    x = np.concatenate(xs)
-    y = np.concatenate(ys)
-    combined = dataclasses.replace(
-        train,
-        x=x,
-        y=y,
-        source=f"{'image' if train.kind == 'image_files' else 'text'} folder {root} "
-        f"(splits: {', '.join(f'{parts[s].name}/' for s in loaded)})",
-        fingerprint=fingerprint(*(e.fingerprint for e in loaded.values())),
-    )
-    return combined, positions
+    elif train.kind == "table":
+        columns, others = list(train.x.columns), list(other.x.columns)
+        missing = [c for c in columns if c not in others]
+        extra = [c for c in others if c not in columns]
+        if missing or extra:
+            raise v.invalid(
+                split,
+                f"a table with the training table's feature columns ({', '.join(columns)}) "
+                f"and target {train.extra.get('target')!r}",
+                f"{other.source}: missing {missing}, unexpected {extra}",
+            )
+        numeric = train.extra.get("numeric", [])
+        text = [c for c in numeric if c not in other.extra.get("numeric", [])]
+        if text:
+            raise v.invalid(
+                split,
+                f"numbers in the columns that are numeric in the training table ({text})",
+                f"{other.source} with other values there",
+            )
+    elif train.kind == "array" and train.extra.get("pixels") != other.extra.get("pixels"):
+        kinds = {True: "uint8 images of 0-255 pixels", False: "features that are not uint8 images"}
+        raise v.invalid(
+            split,
+            f"{kinds[bool(train.extra.get('pixels'))]}, as the training examples are (give "
+            "both as uint8 0-255 pixels, or both as floats)",
+            f"{other.source} of dtype {np.asarray(other.x).dtype}",
+        )
+    elif np.asarray(other.x).shape[1:] != np.asarray(train.x).shape[1:]:
+        raise v.invalid(
+            split,
+            f"examples shaped like the training ones ({np.asarray(train.x).shape[1:]})",
+            np.asarray(other.x).shape[1:],
+        )
