@@ -21,6 +21,7 @@ BENCHMARKS = [
     "tuning_memory",
     "tuning_workers",
     "resnet50",
+    "accuracy",
 ]
 ACCELERATOR = "## On an accelerator"
 
@@ -41,13 +42,15 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(HERE))
     from common import machine
 
-    rows, notes = [], []
+    rows, notes, sections = [], [], []
     for name in BENCHMARKS:
         print(f"running {name} ...", flush=True)
         module = importlib.import_module(name)
         rows += module.run(quick=args.quick)
         if getattr(module, "NOTES", None):
             notes += [f"- `{name}.py`: " + " ".join(module.NOTES.split()), ""]
+        if getattr(module, "SECTION", None):  # a table of its own (accuracy.py)
+            sections += [module.SECTION]
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
     today = datetime.date.today().isoformat()
@@ -68,6 +71,7 @@ def main(argv=None) -> int:
         "Scripts: " + ", ".join(f"`{name}.py`" for name in BENCHMARKS) + " (each runs alone too).",
         "",
         *(["## Notes", "", *notes] if notes else []),
+        *sections,
     ]
     output = Path(args.output)
     # accelerator.py runs alone on an accelerator (JAX, no TensorFlow): its section is

@@ -29,4 +29,7 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     assert ("zoo resnet_50 vs torchvision resnet50" in text) == has_torch
     assert ("torchvision resnet50 training: fraction" in text) == has_torch
     assert ("so there are no torchvision rows" in text) != has_torch
+    assert "## Published accuracies on Fashion-MNIST" in text
+    assert "Fashion-MNIST MLP 256-128-100 (mlp_fashion_mnist): test accuracy" in text
+    assert "not run (needs a GPU" in text  # the ResNet-18 row, in quick mode
     assert text.count("| ") > 8

@@ -81,3 +81,30 @@ def test_cnn_bad_arguments():
             ({"activation": "tanhh"}, "value", "activation"),
         ],
     )
+
+
+def test_convnet_tf_tutorial_matches_tensorflows_layers_tutorial():
+    # TensorFlow's layers tutorial (the Fashion-MNIST benchmark's benchmark/convnet.py):
+    # conv 5x5x32 same -> pool -> conv 5x5x64 same -> pool -> dense 1024 -> dropout -> 10.
+    reference = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 5, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 5, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(1024, activation="relu"),
+            keras.layers.Dropout(0.4),
+            keras.layers.Dense(10),
+        ]
+    )
+    assert zoo.count_params("convnet_tf_tutorial")["total"] == reference.count_params()
+    assert reference.count_params() == 3_274_634
+
+
+def test_convnet_bn_is_two_conv_blocks_with_batch_norm(tmp_path):
+    model = check_architecture("convnet_bn", tmp_path)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Conv2D") == 2 and kinds.count("BatchNormalization") == 2
+    assert kinds.count("MaxPooling2D") == 2

@@ -31,6 +31,15 @@ def test_mlp_mnist_matches_keras_example():
     assert zoo.count_params("mlp_mnist")["trainable"] == 669_706
 
 
+def test_mlp_fashion_mnist_matches_the_benchmark_row():
+    # Fashion-MNIST's benchmark table, "MLP 256-128-100" (heitorrapela/fashion-mnist-mlp):
+    # 784 -> 256 -> 128 -> 100 -> 10, the same network written with Keras layers.
+    reference = keras.Sequential(
+        [keras.Input((784,))] + [keras.layers.Dense(n) for n in (256, 128, 100, 10)]
+    )
+    assert zoo.count_params("mlp_fashion_mnist")["total"] == reference.count_params() == 247_766
+
+
 def test_mixed_precision_output_is_float32():
     model = zoo.build("mlp_tiny", dtype="mixed_float16")
     assert model.get_layer("dense_1").compute_dtype == "float16"
