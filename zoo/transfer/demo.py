@@ -105,21 +105,41 @@ def small_large_data(
     )
 
 
-def build_network(num_classes: int, *, embedding: int = 64, dropout: float = 0.2) -> keras.Model:
+def build_network(
+    num_classes: int,
+    *,
+    embedding: int = 64,
+    dropout: float = 0.2,
+    backbone_arguments: dict[str, Any] | None = None,
+    name: str = "digits_convnet",
+) -> keras.Model:
     """The demo network: a backbone and a classification head.
 
     The backbone (one sub-model named "backbone") is zoo's headless convnet followed
     by a dense embedding.
+
+    Args:
+        num_classes: classes of the softmax head.
+        embedding: units of the dense embedding, the backbone's output.
+        dropout: dropout before the head.
+        backbone_arguments: the convnet's arguments (default
+            :data:`BACKBONE_ARGUMENTS`, for 8x8 digits; ``zoo.transfer.fashion`` passes
+            its own for 28x28 images).
+        name: the model's name.
+
+    Raises:
+        ValueError: for an invalid argument of the convnet.
     """
-    inputs = keras.Input(shape=BACKBONE_ARGUMENTS["input_shape"], name="images")
-    convnet = registry.build("convnet", **{**BACKBONE_ARGUMENTS, "name": "convnet"})
+    arguments = {**(BACKBONE_ARGUMENTS if backbone_arguments is None else backbone_arguments)}
+    inputs = keras.Input(shape=arguments["input_shape"], name="images")
+    convnet = registry.build("convnet", **{**arguments, "name": "convnet"})
     features = convnet(inputs)
     features = keras.layers.Dense(embedding, activation="relu", name="embedding")(features)
     backbone = keras.Model(inputs, features, name="backbone")
     x = backbone(inputs)
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="digits_convnet")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def pretrain_checkpoint(

@@ -9,7 +9,8 @@
 - :mod:`.hub`: TF Hub modules (``tfhub_mobilenet_v2_100_224``, ...); :mod:`.hub_cache`
   finds them on disk; the Keras 3 layer is in :mod:`.hub_layer`, imported (with
   TensorFlow) only when one is built.
-- :mod:`.checkpoints`: zoo's shipped checkpoints (``digits_convnet_pretrained``).
+- :mod:`.checkpoints`: zoo's shipped checkpoints (``digits_convnet_pretrained``,
+  ``fashion_convnet_pretrained``).
 
 Every row builds with ``zoo.build(name, ...)`` and lists with
 ``zoo.list_architectures()``; nothing here touches the network until a model is built

@@ -1,8 +1,9 @@
 """zoo's shipped checkpoints as rows of the catalogue.
 
-A shipped checkpoint is a model zoo trained and keeps under the repository's
-``saved_models/<name>/`` (``model.keras`` with its card): ``zoo.build(name)`` loads it
-(uncompiled), and ``num_classes=`` puts a new head on its ``"backbone"`` sub-model.
+A shipped checkpoint is a model zoo trained and ships as package data under
+``zoo/checkpoints/<name>/`` (``model.keras`` with its card, whose SHA-256 it must match):
+``zoo.build(name)`` loads it (uncompiled), and ``num_classes=`` puts a new head on its
+``"backbone"`` sub-model.
 ``zoo.load(name)`` and ``zoo.transfer.fine_tune(name, data)`` read the same folder.
 """
 
@@ -34,12 +35,15 @@ class Checkpoint:
         task: the task column.
         description: one line for the table.
         weights: what its weights were trained on.
+        script: the script that remakes it, named in errors about a missing or
+            damaged copy.
     """
 
     family: str
     task: str
     description: str
     weights: str
+    script: str = "scripts/make_pretrained_checkpoint.py"
 
 
 CHECKPOINTS: dict[str, Checkpoint] = {
@@ -50,8 +54,16 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         "(remake: scripts/make_pretrained_checkpoint.py).",
         "digits 0-9, half A of the bundled 8x8 digits",
     ),
+    "fashion_convnet_pretrained": Checkpoint(
+        "cnn",
+        "image classification",
+        "zoo's convnet backbone (32-64, batch norm) with a 64-unit embedding, pretrained on "
+        "Fashion-MNIST, 28x28 grey (remake: scripts/make_fashion_checkpoint.py).",
+        "Fashion-MNIST, official 60,000-image training split",
+        "scripts/make_fashion_checkpoint.py",
+    ),
 }
-"""The shipped checkpoints, by name (the folder under ``saved_models/``)."""
+"""The shipped checkpoints, by name (the folder under ``zoo/checkpoints/``)."""
 
 ROW_SEARCH_SPACE: dict[str, Any] = {
     "dropout": {"min": 0.0, "max": 0.5, "step": 0.1},
@@ -77,7 +89,7 @@ def checkpoint_file(name: str) -> Path:
     if not path.is_file():
         raise v.ArgumentValueError(
             f"zoo's shipped checkpoint {name!r} is missing: expected {path}. Remake it with "
-            f"`python scripts/make_pretrained_checkpoint.py`. Received: checkpoint={name!r}"
+            f"`python {CHECKPOINTS[name].script}`. Received: checkpoint={name!r}"
         )
     _verify(name, path)
     return path
@@ -99,7 +111,7 @@ def _verify(name: str, path: Path) -> None:
     if found is not None:
         raise v.DamagedFileError(
             f"zoo's shipped checkpoint {name!r} is damaged: {path}: {found}. Reinstall zoo, "
-            "or remake it with `python scripts/make_pretrained_checkpoint.py`. "
+            f"or remake it with `python {CHECKPOINTS[name].script}`. "
             f"Received: checkpoint={name!r}"
         )
 
