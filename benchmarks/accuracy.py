@@ -4,9 +4,9 @@ Each row of the Fashion-MNIST benchmark table (Zalando's README, as shipped by D
 ``dataset-fashion-mnist``) that zoo has the architecture for is trained by ``zoo.train``
 on the official 60,000 training images (10% of them held out for validation: the best
 epoch is kept, early stopping after 5 epochs without progress, 8 for the BN convnet) and
-scored once on the official 10,000 test images, never seen before. Target: zoo's accuracy >= the published
-one - 0.5 points. Rows marked GPU take too long on 2 CPU cores and run only with
-``--gpu-rows`` (or when Keras sees an accelerator).
+scored once on the official 10,000 test images, never seen before. Target: zoo's
+accuracy >= the published one - 0.5 points. Rows marked GPU take too long on 2 CPU cores
+and run only with ``--gpu-rows`` (or when Keras sees an accelerator).
 
 Usage: .venv/bin/python benchmarks/accuracy.py [--quick] [--gpu-rows] [--seeds N]
 """

@@ -712,8 +712,7 @@ def load(
             tokenizer=tokenizer,
             skip_bad_files=skip_bad_files,
         )
-        if options.test_split is None:
-            options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
+        options = _default_test_split(options)
         return _assemble(examples, _split_indices(examples, options), options)
     if y is not None and not isinstance(source, np.ndarray):
         raise v.invalid(
@@ -757,8 +756,7 @@ def load(
     if given:
         examples, fixed, described = _with_given_splits(examples, fixed, described, given, reading)
     if fixed is None:
-        if options.test_split is None:
-            options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
+        options = _default_test_split(options)
         indices = _split_indices(examples, options, _check_groups(stratify, len(examples)))
         return _assemble(examples, indices, options)
     if options.test_split is not None and "test" in fixed:
@@ -773,14 +771,20 @@ def load(
             )
             raise v.invalid("stratify", fixed_splits, type(stratify).__name__)
         groups = _check_groups(stratify, len(fixed["train"]))
-    if options.test_split is None:
-        options = dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
+    options = _default_test_split(options)
     indices = _carve_missing_splits(examples, fixed, options, groups)
     data = _assemble(examples, indices, options)
     data._split_sources = {
         split: described.get(split, "carved from train") for split in SPLITS if indices[split].size
     }
     return data
+
+
+def _default_test_split(options: Options) -> Options:
+    """`options` with ``test_split=None`` (no split given) made the default fraction."""
+    if options.test_split is not None:
+        return options
+    return dataclasses.replace(options, test_split=DEFAULT_TEST_SPLIT)
 
 
 @dataclasses.dataclass(frozen=True)
