@@ -65,3 +65,18 @@ def test_split_folders_reach_the_card(tmp_path):
     result = zoo.train("mlp_tiny", zoo.data.load(root), epochs=1, verbose=0, output="pets")
     card = json.loads((result.path / "zoo.json").read_text())
     assert card["data"]["split_sources"]["test"] == "test/"
+
+
+def test_a_test_folder_of_one_class_is_a_split(tmp_path):
+    write_images(tmp_path / "pets" / "train", classes=("cat", "dog"), per_class=4)
+    write_images(tmp_path / "pets" / "test", classes=("dog",), per_class=3)
+    data = zoo.data.load(tmp_path / "pets")
+    assert data.class_names == ("cat", "dog") and data.sizes["test"] == 3
+    np.testing.assert_array_equal(data.labels("test"), [1, 1, 1])  # train's id of "dog"
+
+
+def test_a_train_folder_still_needs_two_classes(tmp_path):
+    write_images(tmp_path / "pets" / "train", classes=("dog",), per_class=4)
+    write_images(tmp_path / "pets" / "test", classes=("dog",), per_class=2)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        zoo.data.load(tmp_path / "pets")

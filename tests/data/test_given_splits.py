@@ -47,6 +47,18 @@ def test_given_test_arrays_are_kept_as_they_are():
     }
 
 
+def test_a_given_split_may_hold_a_single_class(tmp_path):
+    data = zoo.data.load((X, Y), test=(X_TEST[:3], np.array(["cat"] * 3)))
+    np.testing.assert_array_equal(_batches(data.test)[1], [2, 2, 2])
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": Y})
+    only_bees = pd.DataFrame({"a": [0.5, 0.1], "b": [0.2, 0.3], "label": ["bee", "bee"]})
+    data = zoo.data.load(frame, validation=only_bees)
+    assert data.sizes["validation"] == 2
+    np.testing.assert_array_equal(data.labels("validation"), [1, 1])
+    with pytest.raises(ArgumentValueError, match="at least 2 classes"):  # train still needs 2
+        zoo.data.load((X, np.array(["cat"] * len(X))), test=(X_TEST, Y_TEST))
+
+
 def test_given_validation_and_both():
     data = zoo.data.load((X, Y), validation=(X_VAL, Y_VAL))
     assert data.sizes["validation"] == len(X_VAL)

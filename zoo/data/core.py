@@ -798,6 +798,7 @@ class _Reading:
     sequence_length: int
     skip_bad_files: bool
     tokenize: bool
+    min_classes: int = 2  # 1 for a given test or validation split
 
 
 def _read_source(
@@ -821,6 +822,8 @@ def _read_source(
             reading.table["categorical"],
         )
     plain = {"train": "source"}
+    min_classes = reading.min_classes
+    table = {**reading.table, "min_classes": min_classes}
     if isinstance(source, str) and source in BUNDLED:
         return BUNDLED[source](), None, plain
     if isinstance(source, str) and source in standard.DATASETS:
@@ -833,13 +836,14 @@ def _read_source(
         official = {"train": f"official train of {source}", "test": f"official test of {source}"}
         return examples, fixed, official
     if isinstance(source, pd.DataFrame):
-        return tabular.from_frame(source, **reading.table), None, plain
+        return tabular.from_frame(source, **table), None, plain
     if isinstance(source, tuple) and len(source) == 2:
-        return tabular.from_arrays(source[0], source[1], reading.table["task"]), None, plain
+        x, labels = source
+        return tabular.from_arrays(x, labels, table["task"], min_classes=min_classes), None, plain
     if isinstance(source, np.ndarray):
         if y is None:
             raise v.invalid("y", "the labels or targets of the feature array", None)
-        return tabular.from_arrays(source, y, reading.table["task"]), None, plain
+        return tabular.from_arrays(source, y, table["task"], min_classes=min_classes), None, plain
     if not isinstance(source, (str, os.PathLike)):
         raise v.invalid(
             "source",
@@ -857,12 +861,12 @@ def _read_source(
                 "the DataFrame)",
                 str(path),
             )
-        return tabular.from_csv(path, **reading.table), None, plain
+        return tabular.from_csv(path, **table), None, plain
     if not path.is_dir():
         raise unknown_source(given)
     is_images = _folder_kind(path) == "images"
 
-    def load_one(folder, channels=channels):
+    def load_one(folder, channels=channels, min_classes=min_classes):
         if not is_images:
             return text.from_folder(
                 folder,
@@ -870,6 +874,7 @@ def _read_source(
                 sequence_length=reading.sequence_length,
                 skip_bad_files=reading.skip_bad_files,
                 tokenize=reading.tokenize,
+                min_classes=min_classes,
             )
         mode = reading.color_mode if channels is None else ("grayscale", "rgb")[channels != 1]
         return images.from_folder(
@@ -877,6 +882,7 @@ def _read_source(
             image_size=reading.image_size,
             color_mode=mode,
             skip_bad_files=reading.skip_bad_files,
+            min_classes=min_classes,
         )
 
     parts = folders.split_folders(path)
@@ -903,6 +909,7 @@ def _with_given_splits(
 
     loaded = {}
     channels = examples.element_shape[-1] if examples.element_shape else None
+    reading = dataclasses.replace(reading, min_classes=1)  # a test set of one class is fine
     if examples.task in ("classification", "regression"):  # int targets stay regression
         reading = dataclasses.replace(reading, table={**reading.table, "task": examples.task})
     kinds = "(x, y) arrays, a DataFrame, a CSV file or a folder"

@@ -77,8 +77,13 @@ def infer_task(y: np.ndarray, task: str | None) -> str:
     return "regression" if np.issubdtype(y.dtype, np.floating) else "classification"
 
 
-def encode_labels(y: np.ndarray, *, name: str = "y") -> tuple[np.ndarray, tuple[str, ...]]:
-    """Map labels to class ids 0..K-1 (sorted), checking there are at least 2 classes."""
+def encode_labels(
+    y: np.ndarray, *, name: str = "y", min_classes: int = 2
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Map labels to class ids 0..K-1 (sorted), checking there are `min_classes` or more.
+
+    A training source needs 2 classes; a given test or validation split may hold one.
+    """
     if y.dtype.kind in "fc" and not np.isfinite(y).all():
         rows = np.flatnonzero(~np.isfinite(y))
         raise v.invalid(
@@ -92,20 +97,20 @@ def encode_labels(y: np.ndarray, *, name: str = "y") -> tuple[np.ndarray, tuple[
             raise v.invalid(name, "labels without missing values", f"missing at rows {missing[:5]}")
         y = y.astype(str)
     classes, ids = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
+    if len(classes) < min_classes:
         only = classes[0].item() if len(classes) else None
         raise v.invalid(
             name,
-            "labels of at least 2 classes for classification",
+            f"labels of at least {min_classes} classes for classification",
             f"only class {only!r} in {len(y)} examples",
         )
     return ids.astype("int32"), tuple(str(c) for c in classes)
 
 
 def prepare_targets(
-    y: Any, task: str | None, *, name: str = "y"
+    y: Any, task: str | None, *, name: str = "y", min_classes: int = 2
 ) -> tuple[np.ndarray, str, tuple[str, ...] | None]:
-    """Check targets and return (y, task, class_names)."""
+    """Check targets and return (y, task, class_names) (see :func:`encode_labels`)."""
     y = np.asarray(y)
     if y.ndim == 0 or len(y) == 0:
         raise v.invalid(name, "a non-empty array of labels or targets", y)
@@ -115,7 +120,7 @@ def prepare_targets(
             raise v.invalid(
                 name, "integer or string class labels of shape (n,) for classification", y.shape
             )
-        ids, names = encode_labels(y.reshape(len(y)), name=name)
+        ids, names = encode_labels(y.reshape(len(y)), name=name, min_classes=min_classes)
         return ids, task, names
     if not np.issubdtype(y.dtype, np.number):
         raise v.invalid(name, "numeric targets for regression", y.dtype)

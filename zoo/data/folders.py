@@ -49,13 +49,14 @@ def from_split_folders(
 ) -> tuple[Examples, dict[str, np.ndarray]]:
     """One :class:`Examples` of every split folder, and each split's positions in it.
 
-    ``load_one(folder, channels=None)`` loads one split folder; class names come
-    from ``train`` and every other split may hold only classes train has.
+    ``load_one(folder, channels=None, min_classes=2)`` loads one split folder; class
+    names come from ``train`` and every other split may hold only classes train has
+    (one class is enough there).
     """
     train = load_one(parts["train"])
     channels = train.element_shape[-1] if train.element_shape else None
     others = {
-        split: load_one(parts[split], channels=channels)
+        split: load_one(parts[split], channels=channels, min_classes=1)
         for split in ("validation", "test")
         if split in parts
     }

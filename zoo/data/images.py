@@ -199,6 +199,7 @@ def scan_folder(
     *,
     skip_bad_files: bool,
     progress: bool = True,
+    min_classes: int = 2,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str]]:
     """List image files by class; return (paths, ids, class_names, sizes, modes)."""
     from tqdm.auto import tqdm
@@ -234,7 +235,7 @@ def scan_folder(
     if not paths:
         raise v.invalid("source", "a folder with at least one readable image", str(root))
     check_every_class(root, dirs, labels, "images")
-    ids, names = encode_labels(np.array(labels), name="class subfolders")
+    ids, names = encode_labels(np.array(labels), name="class subfolders", min_classes=min_classes)
     return np.array(paths), ids, names, sizes, modes
 
 
@@ -244,9 +245,12 @@ def from_folder(
     image_size: tuple[int, int] | None,
     color_mode: str,
     skip_bad_files: bool,
+    min_classes: int = 2,
 ) -> Examples:
     """Examples from ``root/<class>/<image>`` files."""
-    paths, ids, names, sizes, modes = scan_folder(root, skip_bad_files=skip_bad_files)
+    paths, ids, names, sizes, modes = scan_folder(
+        root, skip_bad_files=skip_bad_files, min_classes=min_classes
+    )
     if color_mode == "auto":
         color_mode = "grayscale" if all(m in GREY_MODES for m in modes) else "rgb"
     channels = 1 if color_mode == "grayscale" else 3

@@ -26,7 +26,7 @@ TARGET_GUESSES = ("target", "label", "labels", "class", "y")
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
+def from_arrays(x: Any, y: Any, task: str | None, *, min_classes: int = 2) -> Examples:
     """Examples from feature and label arrays of the same length."""
     x = np.asarray(x)
     if x.dtype.kind == "c":
@@ -52,7 +52,7 @@ def from_arrays(x: Any, y: Any, task: str | None) -> Examples:
                 "finite features (no NaN or infinity, nor numbers beyond float32's 3.4e38)",
                 f"NaN or infinity in {len(rows)} rows, first {rows[:5].tolist()}",
             )
-    y, task, names = prepare_targets(y, task)
+    y, task, names = prepare_targets(y, task, min_classes=min_classes)
     x = x.astype("float32") if not np.issubdtype(x.dtype, np.integer) else x
     return Examples(
         x=x,
@@ -377,6 +377,7 @@ def from_frame(
     categorical: list[str] | tuple[str, ...] | None = None,
     source: str = "pandas DataFrame",
     rows: Callable[[np.ndarray], str] | None = None,
+    min_classes: int = 2,
 ) -> Examples:
     """Examples from a DataFrame with feature columns and a target column.
 
@@ -442,7 +443,7 @@ def from_frame(
     for column in categorical:
         frame[column] = frame[column].astype(object).where(frame[column].notna(), "<missing>")
     y, task, names = prepare_targets(
-        frame[target].to_numpy(), task, name=f"target column {target!r}"
+        frame[target].to_numpy(), task, name=f"target column {target!r}", min_classes=min_classes
     )
     x = frame[features].reset_index(drop=True)
     return Examples(

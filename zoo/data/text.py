@@ -85,6 +85,7 @@ def from_folder(
     sequence_length: int,
     skip_bad_files: bool,
     tokenize: bool = True,
+    min_classes: int = 2,
 ) -> Examples:
     """Examples from ``root/<class>/<file>.txt``: token ids, or raw strings if not `tokenize`."""
     root = Path(root)
@@ -101,7 +102,7 @@ def from_folder(
             "source", "a folder with text files in its class subfolders", f"{root} has none"
         )
     check_every_class(root, dirs, labels, "text files")
-    ids, names = encode_labels(np.array(labels), name="class subfolders")
+    ids, names = encode_labels(np.array(labels), name="class subfolders", min_classes=min_classes)
     x = np.array(texts, dtype=object)
     return Examples(
         x=x if tokenize else np.array(texts, dtype=str),
