@@ -66,6 +66,8 @@ TINY = [
     "autoencoder_tiny",
     "conv_autoencoder_tiny",
     "vae_tiny",
+    "ts_fcn_tiny",
+    "ts_resnet_tiny",
     "dcgan_tiny",
     "cdcgan_tiny",
     "diffusion_tiny",
@@ -81,6 +83,7 @@ SIZES = (
     "mlp_dim",
     "vocab_size",
     "embedding_dim",
+    "kernel_sizes",
 )
 
 _NAN, _INF = float("nan"), float("inf")
