@@ -165,3 +165,26 @@ def test_first_use_of_zoo_hides_tensorflows_start_up_lines():
     assert result.returncode == 0, result.stderr[-2000:]
     assert "oneDNN custom operations" not in result.stderr
     assert "absl::InitializeLog" not in result.stderr
+
+
+def test_train_command_reads_a_long_csv_as_series(capsys, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n, length = 24, 4
+    pd.DataFrame(
+        {
+            "sid": np.repeat(np.arange(n), length),
+            "t": np.tile(np.arange(length), n),
+            "value": rng.normal(100.0, 5.0, n * length),
+            "label": np.repeat(np.arange(n) % 2, length),
+        }
+    ).to_csv(tmp_path / "long.csv", index=False)
+    base = ["train", "rnn_tiny", "--data", str(tmp_path / "long.csv"), "--epochs", "1"]
+    assert cli.main([*base, "--series", "long"]) == 2
+    assert "id_column" in capsys.readouterr().err
+    series = ["--series", "long", "--id-column", "sid", "--time-column", "t"]
+    assert cli.main([*base, *series, "--output", str(tmp_path / "m")]) == 0
+    inputs = json.loads((tmp_path / "m" / "zoo.json").read_text())["data"]["inputs"]
+    assert inputs["kind"] == "series" and (inputs["length"], inputs["channels"]) == (4, 1)

@@ -36,6 +36,7 @@ PUBLIC = [
     "zoo.transfer.adapting",
     "zoo.predicting",
     "zoo.data.inputs",
+    "zoo.data.series",
     "zoo.engine.inputs",
     "zoo.layers.preprocessing",
     "zoo.tuning.space",

@@ -434,6 +434,11 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, augment: bool = True
         metavar="COLUMN",
         help="table columns to one-hot encode although they hold numbers (codes, ids)",
     )
+    parser.add_argument(
+        "--series", choices=["wide", "long"], help="read a CSV as time series, wide or long"
+    )
+    parser.add_argument("--id-column", help="the series id column (--series long)")
+    parser.add_argument("--time-column", help="the column ordering each series (--series long)")
     parser.add_argument("--batch-size", type=_POSITIVE, default=32, help="batch size (default 32)")
     parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
     if augment:  # training commands only: evaluation never augments
@@ -460,6 +465,7 @@ def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any
     options = {
         "target": args.target,
         **({"categorical": tuple(args.categorical)} if args.categorical else {}),
+        **{k: getattr(args, k) for k in ("series", "id_column", "time_column") if getattr(args, k)},
         "batch_size": args.batch_size,
         "image_size": args.image_size,
         "augment": getattr(args, "augment", False) or None,

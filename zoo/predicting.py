@@ -35,7 +35,7 @@ from zoo.layers.preprocessing import ImagePreprocessing, split
 
 __all__ = ["predict"]
 
-KINDS = ("image", "text", "table", "array")
+KINDS = ("image", "text", "table", "series", "array")
 FIXED_COLUMNS = ("input", "predicted", "probability")
 # tf.image.rgb_to_grayscale's weights, so grey models see what they trained on.
 _GREY_WEIGHTS = np.array([0.2989, 0.5870, 0.1140], dtype="float32")
@@ -229,7 +229,7 @@ def _signature(
         return dataclasses.replace(signature, shape=shape, dtype=dtype)
     if kind == "table":
         return dataclasses.replace(signature, columns=_table_columns(model, described))
-    if kind == "array":
+    if kind in ("series", "array"):  # a series model standardises raw series itself
         return dataclasses.replace(signature, shape=tuple(first.shape[1:]), dtype=dtype)
     return signature
 

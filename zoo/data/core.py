@@ -12,6 +12,7 @@ import numpy as np
 
 from zoo import _validation as v
 from zoo.data import corpus, folders, images, standard, tabular, text
+from zoo.data import series as series_source
 from zoo.data.bundled import BUNDLED, unknown_source
 from zoo.data.examples import Examples
 
@@ -119,7 +120,7 @@ class Data:
                 resizable=described["resizes"],
                 rescale=rescale,
             )
-        if described.get("kind") in ("text", "table") and self.encoder is not None:
+        if described.get("kind") in ("text", "table", "series") and self.encoder is not None:
             return self.encoder.preprocessor
         return None
 
@@ -170,7 +171,10 @@ class Data:
         ``kind`` is ``"image"`` (with ``height``, ``width``, ``channels``, ``resizes``:
         any size is resized, and ``scale`` applied to 0-255 pixels), ``"text"``
         (raw strings), ``"table"`` (``columns``: name -> ``"numeric"`` or
-        ``"categorical"``), ``"tokens"`` (token ids of a corpus) or ``"array"``.
+        ``"categorical"``), ``"series"`` (``length``, ``channels``, the per-channel
+        ``mean`` and ``std`` of the training split that the model standardises raw
+        series with, and the ``form`` it was read from: ``"array"``, ``"wide"`` or
+        ``"long"``), ``"tokens"`` (token ids of a corpus) or ``"array"``.
         """
         described = dict(self._inputs or {"kind": "array"})
         if described["kind"] == "image":
@@ -178,6 +182,14 @@ class Data:
             described |= {"height": height, "width": width, "channels": channels}
         if described["kind"] == "array":
             described["shape"] = list(self.input_shape)
+        if described["kind"] == "series":
+            length, channels = self.input_shape
+            described = {"kind": "series", "length": length, "channels": channels} | {
+                k: value for k, value in described.items() if k != "kind"
+            }
+            if self.encoder is not None:
+                described["mean"] = self.encoder.mean.tolist()
+                described["std"] = self.encoder.scale.tolist()
         return described
 
     def builder_arguments(self, accepted: list[str]) -> dict[str, Any]:
@@ -203,7 +215,7 @@ class Data:
         return tuple(self._examples.y.shape[1:])
 
     def transform(self, raw: Any) -> np.ndarray:
-        """Encode new raw inputs (table rows or texts) the way the training data was."""
+        """Encode new raw inputs (table rows, texts, series) the way the training data was."""
         if self.encoder is None:
             return np.asarray(raw)
         if self._examples is not None and self._examples.kind == "table":
@@ -323,7 +335,10 @@ def _tail_splits(n: int, options: Options) -> dict[str, np.ndarray]:
     return {split: np.arange(bounds[i], bounds[i + 1]) for i, split in enumerate(SPLITS)}
 
 
-def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, element_shape):
+def _pipeline(
+    x, y, *, training: bool, examples: Examples, options: Options, element_shape, transform=None
+):
+    """Batches of `x` and `y`; `transform` (a TF function) is applied to each batch of x."""
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
@@ -342,6 +357,8 @@ def _pipeline(x, y, *, training: bool, examples: Examples, options: Options, ele
             min(len(y), 10_000), seed=options.seed, reshuffle_each_iteration=True
         )
     dataset = dataset.batch(options.batch_size)
+    if transform is not None:
+        dataset = dataset.map(lambda a, b: (transform(a), b), num_parallel_calls=autotune)
     if getattr(x, "dtype", None) == np.uint8:
         scale = np.float32(options.scale)
         dataset = dataset.map(
@@ -369,6 +386,9 @@ def _described_inputs(examples: Examples, options: Options, element_shape) -> di
     if examples.kind == "array" and len(element_shape) == 3 and options.image_size is not None:
         return {"kind": "image", "resizes": True, "scale": 1.0}
     kinds = {"text": "text", "raw_text": "text", "tokens": "tokens"}
+    if examples.kind == "series":
+        names = ("form", "channel_names", "id_column", "time_column", "target")
+        return {"kind": "series"} | {k: examples.extra[k] for k in names if k in examples.extra}
     if examples.kind == "table":
         encoder_columns = {c: "numeric" for c in examples.extra.get("numeric", [])}
         encoder_columns |= {c: "categorical" for c in examples.extra.get("categorical", [])}
@@ -389,6 +409,8 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
     def features(idx):
         if examples.kind == "table":
             return encoder.transform(examples.x.iloc[idx])
+        if examples.kind == "series":  # standardised per batch: no second copy in memory
+            return examples.x[idx]
         if encoder is not None:
             return encoder.transform(examples.x[idx])
         if _is_pixels(examples):
@@ -420,6 +442,7 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
             examples=examples,
             options=options,
             element_shape=element_shape,
+            transform=encoder.tf_transform() if examples.kind == "series" else None,
         )
     vocab_size = None
     if examples.kind == "tokens":  # the vocabulary was learned before windowing
@@ -559,6 +582,9 @@ def load(
     data_dir: str | os.PathLike | None = None,
     test: Any = None,
     validation: Any = None,
+    series: str | None = None,
+    id_column: str | None = None,
+    time_column: str | None = None,
 ) -> Data:
     """Load data from any source into train/validation/test ``tf.data`` pipelines.
 
@@ -569,7 +595,17 @@ def load(
           (files found or downloaded as :mod:`zoo.data.standard` says; see
           :func:`zoo.data.list_datasets`);
         - a bundled dataset name: ``"digits"``;
-        - numpy arrays: ``load(x, y)`` or ``load((x, y))``;
+        - numpy arrays: ``load(x, y)`` or ``load((x, y))``; a 3-D float array
+          ``(n, length, channels)`` is a time series source: each channel is
+          standardised with the mean and variance of the training split, in the
+          pipelines and in the saved model (which takes raw series);
+        - time series in a DataFrame or CSV file, with `series`: ``"wide"`` (one row
+          per series: the target column and one column per time step, in column
+          order) or ``"long"`` (one row per time step: `id_column` names the series,
+          `time_column` orders its steps (default: the rows' order), the other
+          numeric columns, or `features`, are its channels, and the target is the
+          same in every row of a series); every series must have the same length
+          (zoo does not pad: resample or truncate with pandas first);
         - a pandas DataFrame with a ``target`` column (numeric columns are
           standardised, categorical ones one-hot encoded, fitted on train only);
           a text column is categorical, but one whose non-missing cells are at
@@ -650,6 +686,12 @@ def load(
             are class ids where the class names are not integers, as for
             ``"fashion_mnist"``). ``data.split_sources`` records it.
         validation: a fixed validation set, given like `test`.
+        series: ``"wide"`` or ``"long"``: read a DataFrame or CSV as time series (see
+            Sources); None reads it as a table.
+        id_column: the column naming the series of each row (``series="long"``;
+            with ``series="wide"``, an id column left out of the values).
+        time_column: the column that orders the steps of each series
+            (``series="long"``; default: the rows' order).
 
     Returns:
         A :class:`Data`.
@@ -663,7 +705,8 @@ def load(
             images over Pillow's pixel limit, NaN or infinite features, targets or
             `stratify` groups, a mostly numeric column with text cells, repeated
             column names, a table without feature columns, mismatched lengths, an
-            unknown target or named source) or settings.
+            unknown target or named source, series of several lengths or with
+            several labels, repeated times in a series) or settings.
         TypeError: for arguments of the wrong type.
 
     Example:
@@ -692,6 +735,7 @@ def load(
     v.check_bool("skip_bad_files", skip_bad_files)
     v.check_bool("tokenize", tokenize)
     v.check_choice("tokenizer", tokenizer, corpus.TOKENIZERS)
+    series_options = series_source.check_options(series, id_column, time_column, categorical)
     if task is not None:
         v.check_choice("task", task, ("classification", "regression", "language_modeling"))
     if task == "language_modeling":
@@ -702,6 +746,7 @@ def load(
             ("categorical", categorical),
             ("test", test),
             ("validation", validation),
+            ("series", series),
         ):
             if value is not None:
                 raise v.invalid(name, "None for task='language_modeling'", type(value).__name__)
@@ -721,7 +766,10 @@ def load(
     if isinstance(source, str) and source.startswith("tfds:"):
         name = source[len("tfds:") :]
         v.check_str("source", name)
-        for argument, value in (("stratify", stratify), ("test", test), ("validation", validation)):
+        given = (("stratify", stratify), ("test", test), ("validation", validation))
+        if series is not None:
+            raise v.invalid("series", "None for TFDS sources", series)
+        for argument, value in given:
             if value is not None:
                 fixed = "None for TFDS sources (their splits are fixed)"
                 raise v.invalid(argument, fixed, type(value).__name__)
@@ -735,6 +783,7 @@ def load(
 
     reading = _Reading(
         table={"target": target, "features": features, "categorical": categorical, "task": task},
+        series=series_options,
         image_size=options.image_size,
         color_mode=color_mode,
         vocab_size=vocab_size,
@@ -798,6 +847,7 @@ class _Reading:
     sequence_length: int
     skip_bad_files: bool
     tokenize: bool
+    series: dict[str, Any] | None = None  # form, id_column, time_column of a series table
     min_classes: int = 2  # 1 for a given test or validation split
 
 
@@ -821,6 +871,13 @@ def _read_source(
             "None unless the source is a table (a DataFrame or a CSV file)",
             reading.table["categorical"],
         )
+    if reading.series is not None and not is_table:
+        raise v.invalid(
+            "series",
+            "None unless the source is a table (a DataFrame or a CSV file); a 3-D float "
+            "array (n, length, channels) is read as series without it",
+            reading.series["form"],
+        )
     plain = {"train": "source"}
     min_classes = reading.min_classes
     table = {**reading.table, "min_classes": min_classes}
@@ -836,14 +893,16 @@ def _read_source(
         official = {"train": f"official train of {source}", "test": f"official test of {source}"}
         return examples, fixed, official
     if isinstance(source, pd.DataFrame):
+        if reading.series is not None:
+            return _series_frame(source, table, reading.series), None, plain
         return tabular.from_frame(source, **table), None, plain
     if isinstance(source, tuple) and len(source) == 2:
         x, labels = source
-        return tabular.from_arrays(x, labels, table["task"], min_classes=min_classes), None, plain
+        return _arrays(x, labels, table["task"], min_classes), None, plain
     if isinstance(source, np.ndarray):
         if y is None:
             raise v.invalid("y", "the labels or targets of the feature array", None)
-        return tabular.from_arrays(source, y, table["task"], min_classes=min_classes), None, plain
+        return _arrays(source, y, table["task"], min_classes), None, plain
     if not isinstance(source, (str, os.PathLike)):
         raise v.invalid(
             "source",
@@ -861,6 +920,10 @@ def _read_source(
                 "the DataFrame)",
                 str(path),
             )
+        if reading.series is not None:
+            frame, rows = tabular.read_csv(path)
+            found = _series_frame(frame, table, reading.series, source=f"CSV {path}", rows=rows)
+            return found, None, plain
         return tabular.from_csv(path, **table), None, plain
     if not path.is_dir():
         raise unknown_source(given)
@@ -890,6 +953,28 @@ def _read_source(
         return load_one(path), None, plain
     examples, fixed = folders.from_split_folders(parts, load_one, path)
     return examples, fixed, {split: f"{parts[split].name}/" for split in fixed}
+
+
+def _arrays(x: Any, y: Any, task: str | None, min_classes: int) -> Examples:
+    """Examples of feature arrays; 3-D float arrays are series."""
+    examples = tabular.from_arrays(x, y, task, min_classes=min_classes)
+    if series_source.is_series_array(examples.x):
+        return series_source.from_arrays(examples)
+    return examples
+
+
+def _series_frame(frame, table: dict[str, Any], options: dict[str, Any], **where) -> Examples:
+    return series_source.from_frame(
+        frame,
+        form=options["form"],
+        target=table["target"],
+        features=table["features"],
+        task=table["task"],
+        id_column=options["id_column"],
+        time_column=options["time_column"],
+        min_classes=table["min_classes"],
+        **where,
+    )
 
 
 def _with_given_splits(

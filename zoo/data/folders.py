@@ -122,7 +122,7 @@ def _class_ids(split: str, names: tuple[str, ...], other: Examples) -> np.ndarra
     """`other`'s labels as the training split's class ids (see :func:`combine`)."""
     other_names = other.class_names
     as_ids = (
-        other.kind in ("array", "table")
+        other.kind in ("array", "table", "series")
         and not all(map(_is_integer, names))
         and all(map(_is_integer, other_names))
     )

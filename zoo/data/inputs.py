@@ -9,6 +9,8 @@ what users have:
 - images: raw pixels, uint8 or float 0-255 (``Resizing`` to the training size
   when ``image_size`` resized the data, so any size is accepted; ``Rescaling``);
 - texts: raw strings (the fitted ``TextVectorization``, vocabulary saved with it);
+- series: raw ``(length, channels)`` float series (``Normalization`` per channel,
+  mean and variance from the training split);
 - tables: a dict (or DataFrame) of raw columns (``keras.utils.FeatureSpace``:
   numeric columns standardised, categorical ones one-hot encoded with a column for
   unseen categories, statistics fitted on the training split).
@@ -48,6 +50,31 @@ def image(shape: tuple[int, ...], *, scale: float, resizable: bool, rescale: boo
     if x is inputs:
         return None
     return keras.Model(inputs, x, name=PREPROCESSING)
+
+
+def series(length: int, channels: int, *, mean: Any, variance: Any) -> Any:
+    """Raw series -> per-channel standardised series, with a ``Normalization`` layer.
+
+    Args:
+        length: time steps per series.
+        channels: values per time step.
+        mean: per-channel means of the training split.
+        variance: per-channel variances of the training split (1 for a channel that
+            is constant in training, so it is centred, not blown up).
+
+    Returns:
+        A ``keras.Model`` named ``"preprocessing"`` from ``(length, channels)`` input.
+    """
+    import keras
+
+    inputs = keras.Input((length, channels), name="series")
+    normalize = keras.layers.Normalization(
+        axis=-1,
+        mean=list(map(float, mean)),
+        variance=list(map(float, variance)),
+        name="standardize",
+    )
+    return keras.Model(inputs, normalize(inputs), name=PREPROCESSING)
 
 
 def text(vectorizer: Any) -> Any:

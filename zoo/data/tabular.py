@@ -472,6 +472,12 @@ def from_csv(path: str | os.PathLike, **kwargs: Any) -> Examples:
 
     Rows named in errors are the file's lines, counting the header as line 1.
     """
+    frame, rows = read_csv(path)
+    return from_frame(frame, source=f"CSV {Path(path)}", rows=rows, **kwargs)
+
+
+def read_csv(path: str | os.PathLike) -> tuple[pd.DataFrame, Callable[[np.ndarray], str]]:
+    """A CSV file as a DataFrame, and how to name its rows in errors (by file line)."""
     path = Path(path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
@@ -507,4 +513,4 @@ def from_csv(path: str | os.PathLike, **kwargs: Any) -> Examples:
                 "or read it with pandas.read_csv(path, sep=...) and pass the DataFrame",
                 f"{path}: one column {str(frame.columns[0])!r}, which looks separated by {other!r}",
             )
-    return from_frame(frame, source=f"CSV {path}", rows=_csv_rows(path, sep, frame), **kwargs)
+    return frame, _csv_rows(path, sep, frame)
