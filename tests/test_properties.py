@@ -68,6 +68,8 @@ TINY = [
     "vae_tiny",
     "ts_fcn_tiny",
     "ts_resnet_tiny",
+    "rbm_tiny",
+    "dbn_tiny",
     "dcgan_tiny",
     "cdcgan_tiny",
     "diffusion_tiny",

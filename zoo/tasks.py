@@ -35,6 +35,7 @@ _ARCHITECTURE_TASKS = {
     "reconstruction": "autoencoder",
     "image generation": "generative",
     "language modeling": "language_modeling",
+    "feature learning": "generative",  # RBMs: their own compile, labels ignored
 }
 
 

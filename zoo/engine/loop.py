@@ -54,9 +54,15 @@ def fit(
         first_batches: the sizes of the first training and validation batches when
             known (a size the replicas divide evenly needs no splitting).
 
+    A model with a ``pretrained`` attribute that is False (a DBN) is first pretrained
+    on the training inputs with its ``pretrain`` method, unless the run resumes.
+
     Returns:
         A :class:`Fitted` with the history of the epochs run.
     """
+    pretrain = getattr(model, "pretrain", None)
+    if initial_epoch == 0 and callable(pretrain) and getattr(model, "pretrained", True) is False:
+        pretrain(train, verbose=verbose)  # a DBN's greedy layer-wise pretraining
     strat = distribute.strategy_of(model)
     if fit_needs_custom_loop(strat):
         return _fit_custom(
