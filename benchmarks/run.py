@@ -22,6 +22,7 @@ BENCHMARKS = [
     "tuning_workers",
     "resnet50",
     "accuracy",
+    "rbm",
 ]
 ACCELERATOR = "## On an accelerator"
 

@@ -32,4 +32,5 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     assert "## Published accuracies on Fashion-MNIST" in text
     assert "Fashion-MNIST MLP 256-128-100 (mlp_fashion_mnist): test accuracy" in text
     assert "not run (needs a GPU" in text  # the ResNet-18 row, in quick mode
+    assert "RBM features + logistic regression, digits: zoo rbm vs sklearn BernoulliRBM" in text
     assert text.count("| ") > 8
