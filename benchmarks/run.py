@@ -23,6 +23,7 @@ BENCHMARKS = [
     "resnet50",
     "accuracy",
     "rbm",
+    "timeseries",
 ]
 ACCELERATOR = "## On an accelerator"
 
