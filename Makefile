@@ -28,6 +28,8 @@ JAX_TESTS := tests/test_engine.py tests/test_training.py tests/test_saving.py \
 	tests/transfer/test_fine_tuning.py tests/transfer/test_text.py::test_fine_tunes_on_raw_strings \
 	tests/architectures/test_mlp.py tests/architectures/test_cnn.py \
 	tests/architectures/test_autoencoder.py tests/architectures/test_gan.py \
+	tests/architectures/test_timeseries.py tests/architectures/test_rbm.py \
+	tests/architectures/test_dbn.py tests/data/test_series.py \
 	"tests/test_notebooks.py::test_notebook_runs_in_fast_mode[01_quickstart]"
 
 test: $(STAMP) lint

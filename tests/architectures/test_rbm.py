@@ -147,3 +147,30 @@ def test_zoo_train_fits_an_rbm_on_labelled_digits():
     assert result.history.columns.tolist()[:2] == ["epoch", "loss"]
     assert {"reconstruction_error", "pseudo_log_likelihood"} <= set(result.metrics)
     assert result.model.transform(np.zeros((2, 8, 8, 1))).shape == (2, 16)
+
+
+def test_tune_export_and_the_command_line(tmp_path, capsys):
+    from zoo import cli
+
+    result = zoo.tune(
+        "rbm_tiny",
+        "digits",
+        max_trials=1,
+        epochs=1,
+        directory=tmp_path / "tuning",
+        save=False,
+        verbose=0,
+    )
+    assert list(result.trials["status"]) == ["COMPLETED"]
+    assert cli.main(["train", "rbm_tiny", "--data", "digits", "--epochs", "1", "--no-save"]) == 0
+    assert "pseudo_log_likelihood" in capsys.readouterr().out
+    assert cli.main(["train", "dbn_tiny", "--data", "digits", "--epochs", "1", "--no-save"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.tensorflow_only("export converts through TensorFlow")
+def test_export_tflite_matches_keras(tmp_path):
+    model = zoo.build("rbm_tiny")
+    sample = np.random.default_rng(0).random((2, 8, 8, 1)).astype("float32")
+    result = zoo.export(model, tmp_path / "rbm.tflite", format="tflite", sample=sample)
+    assert result.max_abs_diff <= 1e-5
