@@ -37,6 +37,7 @@ PUBLIC = [
     "zoo.predicting",
     "zoo.data.inputs",
     "zoo.data.series",
+    "zoo.data.manifest",
     "zoo.engine.inputs",
     "zoo.layers.preprocessing",
     "zoo.tuning.space",

@@ -269,6 +269,11 @@ def _check_image_size(image_size: Any) -> tuple[int, int] | None:
     return v.check_int_sequence("image_size", image_size, length=2)
 
 
+# Batches of decoded images a folder's training pipeline reshuffles within each epoch
+# (Keras's folder datasets use the same window); the files are put in a random order once.
+FILE_WINDOW_BATCHES = 8
+
+
 def _cache_limit() -> int:
     return int(os.environ.get(CACHE_BYTES_ENV, DEFAULT_CACHE_BYTES))
 
@@ -342,6 +347,14 @@ def _pipeline(
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
+    window = min(len(y), 10_000)
+    if examples.kind == "image_files" and training and options.shuffle:
+        # The files in a seeded random order, reshuffled each epoch within a window of
+        # decoded images (as Keras's folder datasets do): the first batch waits for that
+        # window, not for 10,000 decoded images, and classes are mixed from the start.
+        order = np.random.default_rng(options.seed).permutation(len(y))
+        x, y = np.asarray(x)[order], np.asarray(y)[order]
+        window = min(len(y), FILE_WINDOW_BATCHES * options.batch_size)
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if examples.kind == "image_files":
         size = options.image_size or element_shape[:2]
@@ -353,9 +366,7 @@ def _pipeline(
         if options.cache is True or (options.cache == "auto" and fits):
             dataset = dataset.cache()
     if training and options.shuffle:
-        dataset = dataset.shuffle(
-            min(len(y), 10_000), seed=options.seed, reshuffle_each_iteration=True
-        )
+        dataset = dataset.shuffle(window, seed=options.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(options.batch_size)
     if transform is not None:
         dataset = dataset.map(lambda a, b: (transform(a), b), num_parallel_calls=autotune)
@@ -474,8 +485,11 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
 
 
 def _folder_kind(root: Path) -> str:
-    suffixes = [
-        p.suffix.lower() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+    suffixes = [  # names only (no stat per file): this runs before the folder's check
+        os.path.splitext(name)[1].lower()
+        for _, _, names in os.walk(root, followlinks=True)
+        for name in names
+        if not name.startswith(".")
     ]
     n_images = sum(s in images.IMAGE_EXTENSIONS for s in suffixes)
     n_texts = sum(s in text.TEXT_EXTENSIONS for s in suffixes)
@@ -630,7 +644,11 @@ def load(
     training order is shuffled every epoch from `seed` together with TensorFlow's
     global seed (as every tf.data shuffle is); ``zoo.train`` sets that from its own
     ``seed``, so load data after ``keras.utils.set_random_seed`` to repeat a run
-    exactly in one process.
+    exactly in one process. Image folders put the training files in a random order
+    once and reshuffle them each epoch within a window of 8 batches (as Keras's
+    folder datasets do), so training starts without decoding 10,000 images first; a folder's
+    check results are remembered in zoo's cache (see :mod:`zoo.data.manifest`), so a
+    second load of an unchanged folder opens no file before training.
 
     Args:
         source: the data (see above).

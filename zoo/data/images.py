@@ -19,7 +19,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -96,13 +96,17 @@ _TENSORFLOW_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP")
 _TENSORFLOW_BMP = ("BGR", "BGRX", "BGRA", "L")
 
 
-def _over_limit(error: Exception) -> str:
+def _pixels(error: Exception) -> int | None:
+    found = re.search(r"\((\d+) pixels\)", str(error))
+    return int(found.group(1)) if found else None
+
+
+def _over_limit(pixels: int | None) -> str:
     from PIL import Image
 
-    found = re.search(r"\((\d+) pixels\)", str(error))
-    pixels = f"{int(found.group(1)):,} pixels" if found else "more pixels"
+    count = f"{pixels:,} pixels" if pixels else "more pixels"
     return (
-        f"{pixels}, over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} "
+        f"{count}, over Pillow's limit of {Image.MAX_IMAGE_PIXELS:,} "
         "(PIL.Image.MAX_IMAGE_PIXELS, a guard against decompression bombs); if you trust "
         "the file, raise that limit first (PIL.Image.MAX_IMAGE_PIXELS = None lifts it), "
         "or shrink or remove the file"
@@ -134,10 +138,9 @@ def open_image(
 ) -> Iterator[Any]:
     """Open an image file with Pillow, naming the file in any failure.
 
-    Pillow's decompression-bomb guard (``DecompressionBombError``, and its
-    ``DecompressionBombWarning`` for images between the limit and twice it) becomes
-    an :class:`UnusableImageError` too, so an image whose header claims more than
-    ``PIL.Image.MAX_IMAGE_PIXELS`` pixels is one more bad file, named or skipped.
+    An image of more than ``PIL.Image.MAX_IMAGE_PIXELS`` pixels (Pillow's guard against
+    decompression bombs, which only warns up to twice that limit) is refused as an
+    :class:`UnusableImageError` too, so it is one more bad file, named or skipped.
 
     Args:
         path: the image file.
@@ -153,45 +156,224 @@ def open_image(
         UnusableImageError: (a ``DamagedFileError``, a ``ValueError``) naming the file
             and what is wrong.
     """
+    from PIL import Image
+
+    with warnings.catch_warnings():  # over the limit is refused; Pillow's warning repeats it
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        image, _ = _opened(path, decode=decode, tensorflow=tensorflow)
+    with image:
+        yield image
+
+
+def _opened(
+    path: str | os.PathLike, *, decode: bool, tensorflow: bool, draft: bool = False
+) -> tuple[Any, tuple[int, int]]:
+    """:func:`open_image`'s work: the open image and its (height, width), to close.
+
+    It touches no (process-wide) warning filters, so threads may run it at once. With
+    `draft`, a JPEG is decoded at an eighth of its size (Pillow's ``draft``: every byte
+    of the compressed data is still read, so truncated and corrupt files still fail,
+    at about half the cost); its pixels are then not the file's.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
+        image = Image.open(path)
     except FileNotFoundError:
         raise UnusableImageError(path, "no such file") from None
     except UnidentifiedImageError:
         raise UnusableImageError(path, "not an image Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UnusableImageError(path, _over_limit(error)) from None
-    except (OSError, SyntaxError, ValueError) as error:
+        raise UnusableImageError(path, _over_limit(_pixels(error))) from None  # warning: if
+    except (OSError, SyntaxError, ValueError) as error:  # the caller's filters raise it
         raise UnusableImageError(path, f"corrupt or truncated image ({error})") from None
-    with image:
+    size = (image.height, image.width)
+    try:
+        limit = Image.MAX_IMAGE_PIXELS
+        if limit is not None and image.width * image.height > limit:
+            raise UnusableImageError(path, _over_limit(image.width * image.height))
         problem = _tensorflow_problem(image) if tensorflow else None
         if problem:
             raise UnusableImageError(path, problem)
         if decode:
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", Image.DecompressionBombWarning)
-                    image.load()  # a full decode: truncated files fail here
+                if draft and image.format in ("JPEG", "MPO"):
+                    image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()  # a full decode: truncated files fail here
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-                raise UnusableImageError(path, _over_limit(error)) from None
+                raise UnusableImageError(path, _over_limit(_pixels(error))) from None
             except (OSError, SyntaxError, ValueError) as error:
                 raise UnusableImageError(path, f"corrupt or truncated image ({error})") from None
-        yield image
+    except BaseException:
+        image.close()
+        raise
+    return image, size
 
 
 def _scan_image(path: Path) -> tuple[tuple[int, int], str] | str:
-    """Return ((height, width), mode) or the reason the file is unusable."""
+    """Return ((height, width), mode) or the reason the file is unusable (thread-safe)."""
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         return f"not an image file (allowed: {', '.join(IMAGE_EXTENSIONS)})"
     try:
-        with open_image(path, tensorflow=True) as image:
-            return (image.height, image.width), image.mode
+        image, size = _opened(path, decode=True, tensorflow=True, draft=True)
+        with image:
+            return size, image.mode
     except UnusableImageError as error:
         return error.reason
+
+
+def checker() -> str:
+    """What decides a check's result: zoo's checks, Pillow's version and pixel limit."""
+    import PIL
+    from PIL import Image
+
+    return f"images-1 pillow-{PIL.__version__} limit-{Image.MAX_IMAGE_PIXELS}"
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, for listing and checking a folder.
+
+    A million small tuples made beside TensorFlow's large heap otherwise trigger full
+    collections again and again (3/4 of the time of a 20,000-file listing, measured).
+    """
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class File(NamedTuple):
+    """A file of a class folder.
+
+    Its path, its path relative to the folder's root, its class, its size in bytes and
+    its modification time in ns (both -1 when it cannot be read).
+    """
+
+    path: str
+    relative: str
+    label: str
+    size: int
+    mtime_ns: int
+
+
+def list_files(dirs: list[Path]) -> list[File]:
+    """Every file under the class folders, in sorted path order (a stat each, no open)."""
+    found = []
+    for directory in dirs:
+        top, label = os.fspath(directory), directory.name
+        prefix = len(top) + 1
+        paths = []
+        for folder, subfolders, names in os.walk(top, followlinks=True):
+            subfolders.sort()
+            start = folder + os.sep  # (os.path.join is slow for a million files)
+            paths += [start + name for name in names if not name.startswith(".")]
+        paths.sort(key=lambda path: path.split(os.sep))  # as pathlib sorts: part by part
+        for path in paths:
+            relative = label + os.sep + path[prefix:]
+            try:
+                stat = os.stat(path)
+            except OSError:  # a dangling link: reported as unusable by the check
+                found.append(File(path, relative, label, -1, -1))
+                continue
+            found.append(File(path, relative, label, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+# Files to check before the check runs in worker processes (each pays about 0.6 s to
+# start; threads would not help: opening a small image is mostly Python, under the GIL).
+PARALLEL_FROM = 4000
+_CHUNK = 128
+
+
+def _check_chunk(paths: list[str], limit: int | None = None) -> list[Any]:
+    """Check results of `paths`; in a worker process, `limit` is the caller's pixel limit."""
+    import warnings as _warnings
+
+    from PIL import Image
+
+    if limit != -1:
+        Image.MAX_IMAGE_PIXELS = limit
+    with _warnings.catch_warnings():  # over the limit is refused; the warning repeats it
+        _warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return [_as_result(_scan_image(Path(path))) for path in paths]
+
+
+def _as_result(scanned: Any) -> Any:
+    """A check result as JSON data: ``[height, width, mode]`` or the reason string."""
+    if isinstance(scanned, str):
+        return scanned
+    (height, width), mode = scanned
+    return [height, width, mode]
+
+
+def _checked_chunks(chunks: list[list[str]]) -> Iterator[list[Any]]:
+    """Results of each chunk, in order: in worker processes when there are many files."""
+    import multiprocessing
+
+    from PIL import Image
+
+    total = sum(map(len, chunks))
+    workers = min(os.cpu_count() or 1, 8, len(chunks))
+    forks = "fork" in multiprocessing.get_all_start_methods()
+    if total < PARALLEL_FROM or workers < 2 or not forks:
+        yield from (_check_chunk(chunk, -1) for chunk in chunks)  # -1: the limit as it is
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Forked workers: "spawn" and "forkserver" would re-run the caller's script in every
+    # worker (a script without a __main__ guard would start again). The workers touch
+    # only Pillow, never TensorFlow's threads or locks (PyTorch's DataLoader forks alike).
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield from pool.map(_check_chunk, chunks, [Image.MAX_IMAGE_PIXELS] * len(chunks))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_files(root: Path, files: list[File], *, progress: bool = True) -> list[Any]:
+    """The check result of every file: ``[height, width, mode]`` or why it is unusable.
+
+    Results come from the folder's manifest (:mod:`zoo.data.manifest`) for files whose
+    size and modification time are unchanged; the others are checked (in a worker
+    process per core when there are thousands) and remembered. An interrupted check
+    keeps what it found, so the next load goes on from there.
+    """
+    from tqdm.auto import tqdm
+
+    from zoo.data import manifest as manifests
+
+    stored = manifests.Manifest.read(root, checker=checker())
+    results = [stored.get(f.relative, f.size, f.mtime_ns) for f in files]
+    todo = [i for i, result in enumerate(results) if result is None]
+    chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
+    bar = tqdm(
+        total=len(todo),
+        desc=f"checking images in {root}",
+        disable=not progress or len(todo) < 500,
+        unit="file",
+    )
+    bad = 0
+    try:
+        with bar:
+            checked = _checked_chunks([[files[i].path for i in chunk] for chunk in chunks])
+            for chunk, found in zip(chunks, checked, strict=True):
+                for i, result in zip(chunk, found, strict=True):
+                    bad += isinstance(result, str)
+                    results[i] = result
+                    if files[i].size >= 0:
+                        stored.put(files[i].relative, files[i].size, files[i].mtime_ns, result)
+                bar.update(len(chunk))
+                bar.set_postfix(bad=bad, remembered=len(files) - len(todo))
+        stored.keep_only({f.relative for f in files})
+    finally:
+        stored.write()
+    return results
 
 
 def scan_folder(
@@ -200,43 +382,35 @@ def scan_folder(
     skip_bad_files: bool,
     progress: bool = True,
     min_classes: int = 2,
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str]]:
-    """List image files by class; return (paths, ids, class_names, sizes, modes)."""
-    from tqdm.auto import tqdm
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str], list]:
+    """List image files by class; return (paths, ids, class_names, sizes, modes, stats).
 
+    `stats` holds (relative path, bytes, whole-second mtime) of each usable file.
+    """
     root = Path(root)
     dirs = _class_dirs(root, "images")
-    files = [
-        (p, d.name)
-        for d in dirs
-        for p in sorted(d.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    ]
+    files = list_files(dirs)
     if not files:
         raise v.invalid(
             "source", "a folder with image files in its class subfolders", f"{root} has none"
         )
-    paths, labels, sizes, modes, bad = [], [], [], [], []
-    for path, label in tqdm(
-        files,
-        desc=f"checking images in {root}",
-        disable=not progress or len(files) < 500,
-        unit="file",
-    ):
-        result = _scan_image(path)
+    results = check_files(root, files, progress=progress)
+    paths, labels, sizes, modes, stats, bad = [], [], [], [], [], []
+    for file, result in zip(files, results, strict=True):
         if isinstance(result, str):
-            bad.append((path, result))
+            bad.append((file.path, result))
             continue
-        paths.append(str(path))
-        labels.append(label)
-        sizes.append(result[0])
-        modes.append(result[1])
+        paths.append(file.path)
+        labels.append(file.label)
+        sizes.append((result[0], result[1]))
+        modes.append(result[2])
+        stats.append((file.relative, file.size, file.mtime_ns // 1_000_000_000))
     report_bad_files(root, bad, "images", skip_bad_files)
     if not paths:
         raise v.invalid("source", "a folder with at least one readable image", str(root))
     check_every_class(root, dirs, labels, "images")
     ids, names = encode_labels(np.array(labels), name="class subfolders", min_classes=min_classes)
-    return np.array(paths), ids, names, sizes, modes
+    return np.array(paths), ids, names, sizes, modes, stats
 
 
 def from_folder(
@@ -248,9 +422,11 @@ def from_folder(
     min_classes: int = 2,
 ) -> Examples:
     """Examples from ``root/<class>/<image>`` files."""
-    paths, ids, names, sizes, modes = scan_folder(
-        root, skip_bad_files=skip_bad_files, min_classes=min_classes
-    )
+    with _no_gc():
+        paths, ids, names, sizes, modes, stats = scan_folder(
+            root, skip_bad_files=skip_bad_files, min_classes=min_classes
+        )
+        described = fingerprint(np.array([repr(s) for s in stats], dtype=object), ids)
     if color_mode == "auto":
         color_mode = "grayscale" if all(m in GREY_MODES for m in modes) else "rgb"
     channels = 1 if color_mode == "grayscale" else 3
@@ -265,9 +441,6 @@ def from_folder(
                 None,
             )
         image_size = sizes[0]
-    stats = [
-        (os.path.relpath(p, root), os.path.getsize(p), int(os.path.getmtime(p))) for p in paths
-    ]
     return Examples(
         x=paths,
         y=ids,
@@ -275,7 +448,7 @@ def from_folder(
         class_names=names,
         kind="image_files",
         source=f"image folder {root}",
-        fingerprint=fingerprint(np.array([repr(s) for s in stats], dtype=object), ids),
+        fingerprint=described,
         element_shape=(*image_size, channels),
     )
 
@@ -290,9 +463,13 @@ def decode_fn(image_size: tuple[int, int], channels: int, scale: float):
         image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
         if channels == 1:
             image = tf.image.rgb_to_grayscale(image)
-        image = tf.image.resize(image, (height, width), antialias=True)
+        image = tf.cond(  # images already of the size skip the resize (half the work)
+            tf.reduce_all(tf.shape(image)[:2] == (height, width)),
+            lambda: tf.cast(image, tf.float32),
+            lambda: tf.image.resize(image, (height, width), antialias=True),
+        )
         image.set_shape((height, width, channels))
-        return tf.cast(image, tf.float32) * scale
+        return image * scale
 
     return decode
 
