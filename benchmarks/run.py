@@ -17,6 +17,7 @@ HERE = Path(__file__).parent
 BENCHMARKS = [
     "train_overhead",
     "image_pipeline",
+    "folder_startup",
     "feature_cache",
     "tuning_memory",
     "tuning_workers",

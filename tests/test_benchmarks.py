@@ -18,6 +18,8 @@ def test_every_benchmark_runs_on_tiny_sizes(tmp_path):
     text = output.read_text()
     assert "zoo.train vs model.fit" in text and "image-folder pipeline" in text
     assert "cached features" in text
+    assert "300-file folder, second load (manifest): time to first batch" in text
+    assert "## Image-folder start-up by folder size" in text
     assert "zoo.tune memory growth" in text and "zoo.tune --workers 2 vs 1" in text
     assert "zoo resnet_50 (stride_on='1x1') vs keras ResNet50: inference images/s" in text
     assert "zoo resnet_50 (stride_on='1x1') vs keras ResNet50: training images/s" in text
