@@ -1,10 +1,11 @@
 """Folders of images in class subfolders, and on-the-fly image augmentation.
 
-Every file is opened and fully decoded once with Pillow while the folder is scanned,
-so that a non-image, truncated or oversized file (over Pillow's decompression-bomb
-limit), or one that TensorFlow's decoder would misread, is named before training
-starts (or skipped and counted with ``skip_bad_files=True``). The pipeline itself
-decodes with TensorFlow and caches the decoded images when they fit in memory.
+Every file is opened and decoded once with Pillow while the folder is scanned (JPEGs
+at 1/8 scale, which still reads all their data; results are remembered in zoo's cache,
+see :mod:`zoo.data.manifest`), so that a non-image, truncated or oversized file (over
+Pillow's decompression-bomb limit), or one that TensorFlow's decoder would misread, is
+named before training starts (or skipped and counted with ``skip_bad_files=True``).
+The pipeline itself decodes with TensorFlow and caches the decoded images when they fit in memory.
 
 :func:`open_image` is zoo's one way to open an image file with Pillow (folders here,
 ``zoo.predict``'s image files, ``fine_tune``'s look at a folder).
@@ -293,14 +294,12 @@ _CHUNK = 128
 
 def _check_chunk(paths: list[str], limit: int | None = None) -> list[Any]:
     """Check results of `paths`; in a worker process, `limit` is the caller's pixel limit."""
-    import warnings as _warnings
-
     from PIL import Image
 
     if limit != -1:
         Image.MAX_IMAGE_PIXELS = limit
-    with _warnings.catch_warnings():  # over the limit is refused; the warning repeats it
-        _warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with warnings.catch_warnings():  # over the limit is refused; the warning repeats it
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         return [_as_result(_scan_image(Path(path))) for path in paths]
 
 
