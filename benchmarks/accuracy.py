@@ -10,7 +10,7 @@ accuracy >= the published one - 0.5 points. Rows marked GPU take too long on 2 C
 and run only with ``--gpu-rows`` (or when Keras sees an accelerator).
 
 Usage: .venv/bin/python benchmarks/accuracy.py [--quick] [--gpu-rows] [--seeds N]
-       [--rows PRESET ...]
+       [--first-seed K] [--rows PRESET ...]
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ def run(
     gpu_rows: bool | None = None,
     seeds: int = 1,
     presets: tuple[str, ...] | None = None,
+    first_seed: int = 0,
 ) -> list[dict]:
     """Train every row (or those of `presets`); returns run.py's rows, sets :data:`SECTION`."""
     global SECTION
@@ -129,7 +130,7 @@ def run(
             results.append({"published": published, "skipped": True})
             continue
         scores, walls, epochs_run = [], [], []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             data, what = _data(quick, seed, published)
             start = time.perf_counter()
             result = zoo.train(
@@ -227,10 +228,17 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 epoch on a subset")
     parser.add_argument("--gpu-rows", action="store_true", help="also the rows marked GPU")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per row (median kept)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds start here")
     parser.add_argument("--rows", nargs="+", metavar="PRESET", help="only these rows' presets")
     args = parser.parse_args(argv)
     presets = tuple(args.rows) if args.rows else None
-    run(quick=args.quick, gpu_rows=args.gpu_rows or None, seeds=args.seeds, presets=presets)
+    run(
+        quick=args.quick,
+        gpu_rows=args.gpu_rows or None,
+        seeds=args.seeds,
+        presets=presets,
+        first_seed=args.first_seed,
+    )
     print(SECTION)
     return 0
 

@@ -107,28 +107,60 @@ def test_mirrored_over_two_cpus_matches_single_device(tmp_path):
 
 
 MULTIWORKER = """
-import os, sys, numpy as np, zoo
+import json, os, sys, numpy as np, zoo
 strategy = zoo.distribute.strategy("multiworker")  # before any other TensorFlow work
-data = zoo.data.load("digits", batch_size=64)
-result = zoo.train("mlp", data, epochs=2, strategy=strategy, early_stopping=None,
-                   save=False, verbose=2)
+out, source = sys.argv[1], sys.argv[2]
+index = os.environ["ZOO_WORKER_INDEX"]
+if source == "folder":  # one gray level per file tells the files apart
+    data = zoo.data.load(os.path.join(out, "ids"), batch_size=16, test_split=0.0)
+    row_id = lambda x: (x.reshape(len(x), -1).mean(axis=1) * 255 / 3).round()
+else:
+    x = np.random.default_rng(0).normal(size=(301, 8)).astype("float32")
+    data = zoo.data.load(x, (x[:, 1] > 0).astype(int), batch_size=64)
+    row_id = lambda x: x[:, 0]
+result = zoo.train("mlp_tiny", data, epochs=2, strategy=strategy, early_stopping=None,
+                   output=os.path.join(out, "model"), verbose=2)
 weights = np.concatenate([w.ravel() for w in result.model.get_weights()])
-np.save(os.path.join(sys.argv[1], f"weights_{os.environ['ZOO_WORKER_INDEX']}.npy"), weights)
+np.save(os.path.join(out, f"weights_{index}.npy"), weights)
+seen = [[float(v) for x, _, w in data.worker_train(2, int(index))
+         for v in row_id(x.numpy())[w.numpy() == 1]] for _ in range(2)]
+card = zoo.load_card(result.path) if result.path else {}
+with open(os.path.join(out, f"worker_{index}.json"), "w") as f:
+    json.dump({"seen": seen, "train": data.sizes["train"],
+               "sharding": card.get("training", {}).get("sharding")}, f)
 print("ACCURACY", result.metrics["accuracy"])
 """
 
 
-def test_two_workers_on_loopback_end_with_identical_weights(tmp_path, capfd):
+@pytest.mark.parametrize("source", ["arrays", "folder"])
+def test_two_workers_on_loopback_share_each_example_once(tmp_path, capfd, source):
+    import json
+
+    from PIL import Image
+
+    for name in ("a", "b"):  # 40 files, one gray level each
+        (tmp_path / "ids" / name).mkdir(parents=True)
+        for i in range(20):
+            level = (i + 20 * (name == "b")) * 3
+            Image.fromarray(np.full((6, 6), level, np.uint8)).save(
+                tmp_path / "ids" / name / f"{i}.png"
+            )
     script = _script(tmp_path, MULTIWORKER)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    code = distribute.launch([sys.executable, str(script), str(tmp_path)], workers=2, timeout=400)
+    command = [sys.executable, str(script), str(tmp_path), source]
+    code = distribute.launch(command, workers=2, timeout=400)
     out = capfd.readouterr().out
     assert code == 0, out[-3000:]
-    import numpy as np
-
     first, second = (np.load(tmp_path / f"weights_{i}.npy") for i in (0, 1))
     np.testing.assert_allclose(first, second, atol=1e-6)
     assert "[worker 0] ACCURACY" in out and "[worker 1] ACCURACY" in out
+    chief, worker = (json.loads((tmp_path / f"worker_{i}.json").read_text()) for i in (0, 1))
+    # Each training example is in exactly one worker's share, in every epoch.
+    for epoch in (0, 1):
+        both = chief["seen"][epoch] + worker["seen"][epoch]
+        assert len(both) == len(set(both)) == chief["train"]
+        assert chief["seen"][epoch] and worker["seen"][epoch]
+    assert chief["sharding"] == {"arrays": "data", "folder": "file"}[source]
 
 
 CALLBACKS = """

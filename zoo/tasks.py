@@ -84,11 +84,11 @@ def data_task(task: str | None, model_or_name: Any) -> str | None:
 def feed(dataset: Any, task: str, input_range: Any = None, *, model: Any = None) -> Any:
     """A split's ``(x, y)`` pipeline as the task trains on it.
 
-    An autoencoder gets ``(x, x)``. A model whose ``input_range`` attribute is
-    ``(-1, 1)`` (GANs, diffusion; pass it as `input_range`, or pass the `model`) gets
-    images in [-1, 1]: zoo.data's images are in [0, 1] and are mapped there; images
-    already with negative values are left as they are; values above 1 (0-255 pixels)
-    fail with what to pass instead.
+    An autoencoder gets ``(x, x)`` (sample weights, a third element, are kept). A
+    model whose ``input_range`` attribute is ``(-1, 1)`` (GANs, diffusion; pass it as
+    `input_range`, or pass the `model`) gets images in [-1, 1]: zoo.data's images are
+    in [0, 1] and are mapped there; images already with negative values are left as
+    they are; values above 1 (0-255 pixels) fail with what to pass instead.
 
     Given the `model`, a generative model whose ``uses_labels`` attribute is False (an
     unconditional GAN) gets the images alone, whatever labels the data has; one whose
@@ -105,7 +105,7 @@ def feed(dataset: Any, task: str, input_range: Any = None, *, model: Any = None)
     if dataset is None:
         return dataset
     if task == "autoencoder":
-        return dataset.map(lambda x, y: (x, x))
+        return dataset.map(lambda x, y, *weights: (x, x, *weights))
     if model is not None and input_range is None:
         input_range = getattr(model, "input_range", None)
     uses_labels = getattr(model, "uses_labels", None) if task == "generative" else None

@@ -312,6 +312,9 @@ def train(
         verbose=verbose,
         initial_epoch=initial_epoch,
         first_batches=(engine.first_batch(data, "train"), engine.first_batch(data, "validation")),
+        worker_train=lambda workers, index, replicas: tasks.feed(
+            data.worker_train(workers, index, replicas), task, model=model
+        ),
     )
     seconds = time.perf_counter() - start
     backup.clear()  # the run finished: a later resume=True starts afresh
@@ -334,10 +337,20 @@ def train(
             data=data.describe(),
             metrics=evaluation.metrics,
             training=_card(model, frame, epochs, initial_epoch, early_stopping, task, seed)
-            | {"dtype_policy": policy, "seconds": round(seconds, 2), **distribute.describe(strat)},
+            | {"dtype_policy": policy, "seconds": round(seconds, 2), **distribute.describe(strat)}
+            | _sharding(data, strat),
         )
     result = (evaluation.metrics, evaluation.report, evaluation.confusion, path, run_dir)
     return TrainResult(deployable, frame, *result, distribute.describe(strat))
+
+
+def _sharding(data: Any, strat: Any) -> dict[str, str]:
+    """How the workers of a multi-worker run split the training split, for its card."""
+    if not distribute.is_multiworker(strat):
+        return {}
+    if distribute.describe(strat)["backend"] == "jax":
+        return {"sharding": "data"}  # every process reads each global batch, keeps its rows
+    return {"sharding": data.sharding}
 
 
 def cross_validate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,7 @@ class Data:
     _indices: dict[str, np.ndarray] | None = dataclasses.field(default=None, repr=False)
     _inputs: dict[str, Any] | None = dataclasses.field(default=None, repr=False)
     _split_sources: dict[str, str] | None = dataclasses.field(default=None, repr=False)
+    _make_train: Any = dataclasses.field(default=None, repr=False)
 
     def __repr__(self) -> str:
         classes = f", num_classes={self.num_classes}" if self.num_classes else ""
@@ -137,6 +139,67 @@ class Data:
     def options(self) -> Options | None:
         """The pipeline settings it was loaded with (scale, augmentation, seed, ...)."""
         return self._options
+
+    @property
+    def sharding(self) -> str:
+        """How multi-worker training splits the training split: ``"file"`` or ``"data"``.
+
+        Image folders shard by file: each worker decodes only its own share of the
+        files. In-memory sources (arrays, tables, texts, named datasets) and TFDS shard
+        by data: every worker runs the same seeded pipeline and keeps its rows of each
+        global batch. Recorded on the card of a multi-worker run (see
+        :meth:`worker_train`).
+
+        Example:
+            >>> zoo.data.load("digits").sharding
+            'data'
+        """
+        kind = self._examples.kind if self._examples is not None else None
+        return "file" if kind == "image_files" else "data"
+
+    def worker_train(self, workers: int, index: int, replicas: int = 1) -> Any:
+        """One worker's share of the training split, for multi-worker training.
+
+        Batches of ``(x, y, weight)`` of ``batch_size // (workers * replicas)`` rows,
+        one per local replica per step, split as :attr:`sharding` says. Every worker
+        gets the same number of batches; across workers each training example has
+        weight 1 once per epoch, and rows that only even out the batches weight 0.
+
+        Args:
+            workers: the number of workers (input pipelines).
+            index: this worker's index, from 0.
+            replicas: the replicas on each worker.
+
+        Example:
+            >>> data = zoo.data.load("digits", batch_size=64)
+            >>> shares = [data.worker_train(2, i) for i in (0, 1)]
+            >>> [sum(float(w.numpy().sum()) for _, _, w in share) for share in shares]
+            [629.0, 629.0]
+            >>> data.sizes["train"]
+            1258
+        """
+        workers = v.check_int("workers", workers, minimum=1)
+        index = v.check_int("index", index, minimum=0, maximum=workers - 1)
+        replicas = v.check_int("replicas", replicas, minimum=1)
+        parts = workers * replicas
+        if self.batch_size % parts:
+            raise v.invalid(
+                "batch_size",
+                f"a multiple of the {parts} replicas ({workers} workers x {replicas}) so "
+                "each gets an equal share of a batch",
+                self.batch_size,
+            )
+        train_size = self.sizes.get("train")
+        if train_size is not None and train_size < parts:
+            raise v.invalid(
+                "data", f"at least {parts} training examples, one per replica", train_size
+            )
+        if self._make_train is None:  # TFDS: the pipeline it streams
+            return _rows_of_worker(self.train, workers, index, replicas)
+        if self.sharding == "file":
+            return self._make_train(shard=(workers, index, replicas))
+        # A pipeline of its own: the shuffle of every worker starts from the same seed.
+        return _rows_of_worker(self._make_train(), workers, index, replicas)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-friendly description, recorded on model cards.
@@ -341,13 +404,26 @@ def _tail_splits(n: int, options: Options) -> dict[str, np.ndarray]:
 
 
 def _pipeline(
-    x, y, *, training: bool, examples: Examples, options: Options, element_shape, transform=None
+    x,
+    y,
+    *,
+    training: bool,
+    examples: Examples,
+    options: Options,
+    element_shape,
+    transform=None,
+    shard: tuple[int, int, int] | None = None,
 ):
-    """Batches of `x` and `y`; `transform` (a TF function) is applied to each batch of x."""
+    """Batches of `x` and `y`; `transform` (a TF function) is applied to each batch of x.
+
+    `shard` (``(workers, index, replicas)``, image files only) makes it one worker's
+    share: batches of ``(x, y, weight)``, one per local replica (see :func:`_file_share`).
+    """
     import tensorflow as tf
 
     autotune = tf.data.AUTOTUNE
     window = min(len(y), 10_000)
+    batch_size = options.batch_size
     if examples.kind == "image_files" and training and options.shuffle:
         # The files in a seeded random order, reshuffled each epoch within a window of
         # decoded images (as Keras's folder datasets do): the first batch waits for that
@@ -355,35 +431,90 @@ def _pipeline(
         order = np.random.default_rng(options.seed).permutation(len(y))
         x, y = np.asarray(x)[order], np.asarray(y)[order]
         window = min(len(y), FILE_WINDOW_BATCHES * options.batch_size)
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
+    columns = (x, y)
+    if shard is not None:
+        workers, index, replicas = shard
+        batch_size = options.batch_size // (workers * replicas)
+        columns = _file_share(x, y, workers, index, batch_size * replicas)
+    dataset = tf.data.Dataset.from_tensor_slices(columns)
     if examples.kind == "image_files":
         size = options.image_size or element_shape[:2]
         decode = images.decode_fn(size, element_shape[-1], options.scale)
         dataset = dataset.map(
-            lambda path, label: (decode(path), label), num_parallel_calls=autotune
+            lambda path, *rest: (decode(path), *rest), num_parallel_calls=autotune
         )
-        fits = len(y) * int(np.prod(element_shape)) * 4 <= _cache_limit()
+        fits = len(columns[1]) * int(np.prod(element_shape)) * 4 <= _cache_limit()
         if options.cache is True or (options.cache == "auto" and fits):
             dataset = dataset.cache()
     if training and options.shuffle:
         dataset = dataset.shuffle(window, seed=options.seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(options.batch_size)
+    dataset = dataset.batch(batch_size)
     if transform is not None:
-        dataset = dataset.map(lambda a, b: (transform(a), b), num_parallel_calls=autotune)
+        dataset = dataset.map(lambda a, *rest: (transform(a), *rest), num_parallel_calls=autotune)
     if getattr(x, "dtype", None) == np.uint8:
         scale = np.float32(options.scale)
         dataset = dataset.map(
-            lambda a, b: (tf.cast(a, tf.float32) * scale, b), num_parallel_calls=autotune
+            lambda a, *rest: (tf.cast(a, tf.float32) * scale, *rest), num_parallel_calls=autotune
         )
     is_image = len(element_shape) == 3
     if is_image and examples.kind != "image_files" and options.image_size is not None:
         size = options.image_size
         dataset = dataset.map(
-            lambda a, b: (tf.image.resize(a, size, antialias=True), b), num_parallel_calls=autotune
+            lambda a, *rest: (tf.image.resize(a, size, antialias=True), *rest),
+            num_parallel_calls=autotune,
         )
     if training and is_image and options.augment:
         dataset = images.augment_batches(dataset, options.augment, options.seed)
     return dataset.prefetch(autotune)
+
+
+def _file_share(x, y, workers: int, index: int, multiple: int):
+    """One worker's files (every `workers`-th, from `index`) with weights.
+
+    Every worker gets the same number of rows, a multiple of `multiple` (its batch size
+    times its replicas), so all run the same number of full batches: the rows past its
+    own files repeat them with weight 0. Across workers each file has weight 1 once.
+    """
+    own = np.arange(index, len(y), workers)
+    most = math.ceil(len(y) / workers)  # the files of the workers with the most
+    count = math.ceil(most / multiple) * multiple
+    rows = np.concatenate([own, np.resize(own, count - len(own))])
+    weights = (np.arange(count) < len(own)).astype(np.float32)
+    return np.asarray(x)[rows], np.asarray(y)[rows], weights
+
+
+def _rows_of_worker(dataset, workers: int, index: int, replicas: int):
+    """A worker's rows of every global batch of `dataset`, as one batch per local replica.
+
+    Every worker runs the same (seeded) pipeline, so the global batches agree; a batch
+    that the replicas do not divide is padded with weight-0 copies of its first row.
+    Yields ``(x, y, weight)``; across workers each row has weight 1 once.
+    """
+    import tensorflow as tf
+
+    parts = workers * replicas
+
+    def share(*batch):
+        size = tf.shape(tf.nest.flatten(batch)[0])[0]
+        padded = (size + parts - 1) // parts * parts
+        rows = tf.concat([tf.range(size), tf.zeros([padded - size], tf.int32)], 0)
+        weights = tf.cast(tf.range(padded) < size, tf.float32)
+        own = padded // workers
+        rows, weights = (
+            rows[index * own : (index + 1) * own],
+            weights[index * own : (index + 1) * own],
+        )
+
+        def per_replica(column):
+            column = tf.gather(column, rows)
+            split = tf.reshape(column, tf.concat([[replicas, -1], tf.shape(column)[1:]], 0))
+            split.set_shape([replicas, None, *column.shape[1:]])
+            return split
+
+        columns = tf.nest.map_structure(per_replica, batch)
+        return tf.data.Dataset.from_tensor_slices((*columns, tf.reshape(weights, [replicas, -1])))
+
+    return dataset.flat_map(share)
 
 
 def _is_pixels(examples: Examples) -> bool:
@@ -440,13 +571,11 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         if len(element_shape) == 3 and options.image_size is not None:
             element_shape = (*options.image_size, element_shape[-1])
 
-    pipelines = {}
-    for split in SPLITS:
+    def make(split, shard=None):
         idx = indices[split]
         if len(idx) == 0:
-            pipelines[split] = None
-            continue
-        pipelines[split] = _pipeline(
+            return None
+        return _pipeline(
             features(idx),
             examples.y[idx],
             training=split == "train",
@@ -454,7 +583,10 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
             options=options,
             element_shape=element_shape,
             transform=encoder.tf_transform() if examples.kind == "series" else None,
+            shard=shard,
         )
+
+    pipelines = {split: make(split) for split in SPLITS}
     vocab_size = None
     if examples.kind == "tokens":  # the vocabulary was learned before windowing
         encoder = examples.extra["encoder"]
@@ -481,6 +613,7 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
         _options=options,
         _indices=indices,
         _inputs=_described_inputs(examples, options, element_shape),
+        _make_train=lambda shard=None: make("train", shard),
     )
 
 

@@ -514,7 +514,7 @@ def augmenter(settings: dict[str, Any], seed: int):
 
 
 def augment_batches(dataset, settings: dict[str, Any], seed: int):
-    """Map the augmentation layers over a batched (images, labels) dataset."""
+    """Map the augmentation layers over a batched (images, labels[, weights]) dataset."""
     import tensorflow as tf
 
     # Layer by layer: Keras's random image layers switch to TensorFlow inside tf.data on
@@ -522,9 +522,9 @@ def augment_batches(dataset, settings: dict[str, Any], seed: int):
     # backend's own arrays, which fails on JAX).
     layers = augmenter(settings, seed).layers
 
-    def augment(images, labels):
+    def augment(images, *rest):
         for layer in layers:
             images = layer(images, training=True)
-        return images, labels
+        return images, *rest
 
     return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE)

@@ -40,6 +40,7 @@ def fit(
     verbose: Any = "auto",
     initial_epoch: int = 0,
     first_batches: tuple[int | None, int | None] = (None, None),
+    worker_train: Any = None,
 ) -> Fitted:
     """Train a compiled model on batched datasets under the strategy it was built in.
 
@@ -53,6 +54,10 @@ def fit(
         initial_epoch: the epoch to start at (a resumed run).
         first_batches: the sizes of the first training and validation batches when
             known (a size the replicas divide evenly needs no splitting).
+        worker_train: under multi-worker training, ``(workers, index, replicas) ->``
+            that worker's batches of ``(x, y, weight)``, one per local replica
+            (:meth:`zoo.data.Data.worker_train`); without it every worker reads all of
+            `train` and tf.data keeps its share of each batch.
 
     A model with a ``pretrained`` attribute that is False (a DBN) is first pretrained
     on the training inputs with its ``pretrain`` method, unless the run resumes.
@@ -65,8 +70,9 @@ def fit(
         pretrain(train, verbose=verbose)  # a DBN's greedy layer-wise pretraining
     strat = distribute.strategy_of(model)
     if fit_needs_custom_loop(strat):
+        distributed = _distributed(train, worker_train, strat)
         return _fit_custom(
-            model, train, validation, strat, epochs, list(callbacks), verbose, initial_epoch
+            model, distributed, validation, strat, epochs, list(callbacks), verbose, initial_epoch
         )
     # On JAX the batches are sharded inside the distribution's scope; on TensorFlow the
     # model carries its strategy.
@@ -98,24 +104,42 @@ def _per_example_loss(model: keras.Model):
     return loss
 
 
-def _fit_custom(model, train, validation, strat, epochs, callbacks, verbose, initial_epoch):
+def _distributed(train, worker_train, strat):
+    """The training batches spread over the workers' replicas."""
     import tensorflow as tf
 
+    if worker_train is not None:  # each worker builds only its own share
+
+        def share(context):
+            replicas = context.num_replicas_in_sync // context.num_input_pipelines
+            return worker_train(context.num_input_pipelines, context.input_pipeline_id, replicas)
+
+        return strat.distribute_datasets_from_function(share)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    distributed = strat.experimental_distribute_dataset(train.with_options(options))
+    return strat.experimental_distribute_dataset(train.with_options(options))
+
+
+def _fit_custom(model, distributed, validation, strat, epochs, callbacks, verbose, initial_epoch):
+    import tensorflow as tf
+
     loss_fn = _per_example_loss(model)
     optimizer = model.optimizer
     replicas = strat.num_replicas_in_sync
 
-    def replica_step(x, y):
+    def replica_step(x, y, weights=None):
+        if weights is None:
+            weights = tf.ones([tf.shape(y)[0]], tf.float32)
+        # The mean over the global batch's real rows (weight 0 rows only even it out).
+        context = tf.distribute.get_replica_context()
+        total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(weights))
         with tf.GradientTape() as tape:
             predictions = model(x, training=True)
             per_example = loss_fn(y, predictions)
             per_example = tf.reshape(per_example, [tf.shape(per_example)[0], -1])
             per_example = tf.reduce_mean(per_example, axis=-1)
-            global_batch = tf.cast(tf.shape(per_example)[0] * replicas, tf.float32)
-            loss = tf.reduce_sum(per_example) / global_batch
+            weighted = tf.cast(per_example, tf.float32) * weights
+            loss = tf.reduce_sum(weighted) / tf.maximum(total, 1.0)
             if model.losses:
                 loss += tf.add_n(model.losses) / replicas
         gradients = tape.gradient(loss, model.trainable_variables)
@@ -123,8 +147,8 @@ def _fit_custom(model, train, validation, strat, epochs, callbacks, verbose, ini
         return loss
 
     @tf.function
-    def step(x, y):
-        per_replica = strat.run(replica_step, args=(x, y))
+    def step(batch):
+        per_replica = strat.run(replica_step, args=batch)
         return strat.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     verbose = 1 if verbose == "auto" else verbose
@@ -143,9 +167,9 @@ def _fit_custom(model, train, validation, strat, epochs, callbacks, verbose, ini
     for epoch in range(initial_epoch, epochs):
         hooks.on_epoch_begin(epoch)
         total, batches = 0.0, 0
-        for x, y in distributed:
+        for batch in distributed:
             hooks.on_train_batch_begin(batches)
-            total += float(step(x, y))
+            total += float(step(tuple(batch)))
             batches += 1
             hooks.on_train_batch_end(batches - 1, {"loss": total / batches})
         logs = {"loss": total / max(batches, 1)}
