@@ -11,7 +11,7 @@ folder, so lazy imports and first traces are not counted):
 - *peak memory*: the process's peak resident memory above what it held before the call.
 
 zoo is measured on a first load (its manifest of the folder removed: every file is
-opened and decoded once, on a thread per core) and a second load (the manifest
+opened and decoded once, on a process per core from 4,000 files) and a second load (the manifest
 remembers every file: nothing is opened before training). The three kinds of run
 alternate, repeat after repeat; each row is the median repeat with the spread of the
 ratios. A second table shows how zoo's first-batch time and peak memory grow with the

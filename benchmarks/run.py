@@ -18,6 +18,7 @@ BENCHMARKS = [
     "train_overhead",
     "image_pipeline",
     "folder_startup",
+    "table_streaming",
     "feature_cache",
     "tuning_memory",
     "tuning_workers",

@@ -188,3 +188,21 @@ def test_train_command_reads_a_long_csv_as_series(capsys, tmp_path):
     assert cli.main([*base, *series, "--output", str(tmp_path / "m")]) == 0
     inputs = json.loads((tmp_path / "m" / "zoo.json").read_text())["data"]["inputs"]
     assert inputs["kind"] == "series" and (inputs["length"], inputs["channels"]) == (4, 1)
+
+
+def test_train_command_streams_a_csv_over_the_memory_budget(capsys, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=600), "city": rng.choice(["a", "b"], 600)})
+    frame["label"] = (frame["x"] > 0).astype(int)
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    base = ["train", "mlp_tiny", "--data", str(tmp_path / "big.csv"), "--target", "label"]
+    assert cli.main([*base, "--memory-budget", "lots"]) == 2
+    assert "memory_budget" in capsys.readouterr().err
+    out = ["--epochs", "1", "--output", str(tmp_path / "m")]
+    assert cli.main([*base, "--memory-budget", "4K", *out]) == 0
+    data = json.loads((tmp_path / "m" / "zoo.json").read_text())["data"]
+    assert "streamed in chunks" in data["source"]
+    assert data["inputs"]["columns"] == {"x": "numeric", "city": "categorical"}

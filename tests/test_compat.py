@@ -33,6 +33,7 @@ KERAS_20585 = "https://github.com/keras-team/keras/issues/20585"
 KERAS_20712 = "https://github.com/keras-team/keras/issues/20712"
 KERAS_11696 = "https://github.com/keras-team/keras/pull/11696"
 KERAS_23166 = "https://github.com/keras-team/keras/pull/23166"
+KERAS_20088 = "https://github.com/keras-team/keras/pull/20088"
 KERAS_TRAINER = (
     "https://github.com/keras-team/keras/blob/master/keras/src/trainers/trainer.py"
     " (Trainer.compile_from_config)"
@@ -356,6 +357,30 @@ def test_canary_keras_resizing_training_default_leaks_to_later_layers():
     assert not np.array_equal(keras.ops.convert_to_numpy(model(ones)), ones.reshape(1, -1)), fixed
     inference = keras.ops.convert_to_numpy(model(ones, training=False))
     np.testing.assert_array_equal(inference, ones.reshape(1, -1))  # the workaround holds
+
+
+def test_canary_keras_feature_space_adapts_lookups_given_a_vocabulary():
+    def space():
+        lookup = keras.layers.StringLookup(vocabulary=["x", "y"], num_oov_indices=1)
+        feature = keras.utils.FeatureSpace.feature("string", lookup, "one_hot")
+        return keras.utils.FeatureSpace({"c": feature}, output_mode="concat")
+
+    fixed = _fixed(
+        "FeatureSpace adapting a StringLookup given its vocabulary",
+        KERAS_20088,
+        "zoo._compat.keras.feature_space_without_adapt",
+    )
+    try:  # unusable as it is: never adapted, and adapting it fails
+        space()({"c": np.array(["y"])})
+    except ValueError as error:
+        assert "You need to call `.adapt" in str(error), fixed
+    else:
+        pytest.fail(fixed)
+    with pytest.raises(ValueError, match="Cannot adapt layer"):
+        space().adapt(tf.data.Dataset.from_tensor_slices({"c": np.array(["y"])}))
+    encoded = compat_keras.feature_space_without_adapt(space())({"c": np.array(["y", "q"])})
+    expected = [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]  # out of vocabulary first
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(encoded), expected)
 
 
 def test_canary_keras_backup_and_restore(tmp_path):

@@ -38,6 +38,7 @@ PUBLIC = [
     "zoo.data.inputs",
     "zoo.data.series",
     "zoo.data.manifest",
+    "zoo.data.streaming",
     "zoo.engine.inputs",
     "zoo.layers.preprocessing",
     "zoo.tuning.space",

@@ -440,6 +440,11 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, augment: bool = True
     parser.add_argument("--id-column", help="the series id column (--series long)")
     parser.add_argument("--time-column", help="the column ordering each series (--series long)")
     parser.add_argument("--batch-size", type=_POSITIVE, default=32, help="batch size (default 32)")
+    parser.add_argument(
+        "--memory-budget",
+        metavar="BYTES",
+        help="stream a CSV larger than this (e.g. 512M; default $ZOO_MEMORY_BUDGET or RAM/4)",
+    )
     parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
     if augment:  # training commands only: evaluation never augments
         parser.add_argument(
@@ -471,6 +476,7 @@ def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any
         "augment": getattr(args, "augment", False) or None,
         **({"test": args.test} if args.test else {}),
         **({"validation": args.validation} if args.validation else {}),
+        **({"memory_budget": args.memory_budget} if args.memory_budget else {}),
     }
     if args.sequence_length is not None:
         options["sequence_length"] = args.sequence_length
@@ -478,6 +484,7 @@ def _load_options(args: argparse.Namespace, model_or_name: Any) -> dict[str, Any
         options.update(task="language_modeling", tokenizer=args.tokenizer)
         del options["target"], options["augment"], options["image_size"]
         options.pop("categorical", None)
+        options.pop("memory_budget", None)
     return options
 
 

@@ -403,3 +403,29 @@ def load_restricted_pickle(file) -> Any:
     from keras.src.datasets import npz_utils
 
     return npz_utils.RestrictedUnpickler(file, encoding="bytes").load()
+
+
+# --- FeatureSpace with given vocabularies (keras-team/keras#20088 left lookups out) -----
+
+
+def feature_space_without_adapt(space: Any) -> Any:
+    """Make a ``FeatureSpace`` whose preprocessors all have their state usable without adapt.
+
+    Works around (Keras 3.15): ``FeatureSpace`` skips ``adapt`` for a ``Normalization``
+    with a given mean and a ``TextVectorization`` with a given vocabulary, but not for a
+    ``StringLookup`` given its ``vocabulary``: ``adapt`` then fails ("Cannot adapt layer
+    ... after setting a static vocabulary") and calling it fails ("You need to call
+    .adapt(dataset)"), so a vocabulary counted elsewhere (a table streamed from disk)
+    cannot be used. Upstream: https://github.com/keras-team/keras/pull/20088 fixed the
+    same for TextVectorization only. Marks it adapted (private flag) and builds it.
+    """
+    stuck = [
+        name
+        for name in space._list_adaptable_preprocessors()
+        if not getattr(space.preprocessors[name], "_has_input_vocabulary", False)
+    ]
+    if stuck:
+        raise ValueError(f"FeatureSpace preprocessors {stuck} have no given state")
+    space._is_adapted = True
+    space.get_encoded_features()
+    return space

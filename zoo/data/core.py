@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
-from zoo.data import corpus, folders, images, standard, tabular, text
+from zoo.data import corpus, folders, images, standard, streaming, tabular, text
 from zoo.data import series as series_source
 from zoo.data.bundled import BUNDLED, unknown_source
 from zoo.data.examples import Examples
@@ -732,6 +732,7 @@ def load(
     series: str | None = None,
     id_column: str | None = None,
     time_column: str | None = None,
+    memory_budget: int | str | None = None,
 ) -> Data:
     """Load data from any source into train/validation/test ``tf.data`` pipelines.
 
@@ -843,6 +844,11 @@ def load(
             with ``series="wide"``, an id column left out of the values).
         time_column: the column that orders the steps of each series
             (``series="long"``; default: the rows' order).
+        memory_budget: bytes (or ``"512M"``, ``"2G"``) a table may take; a CSV file
+            larger than it is streamed from disk instead of read whole (see
+            :mod:`zoo.data.streaming`: statistics in one pass over the training rows,
+            splits drawn per row, not stratified). Default ``$ZOO_MEMORY_BUDGET``,
+            else a quarter of the machine's RAM.
 
     Returns:
         A :class:`Data`.
@@ -926,6 +932,16 @@ def load(
                 raise v.invalid(argument, fixed, type(value).__name__)
         return _load_tfds(name, options, data_dir)
 
+    budget = streaming.memory_budget(memory_budget)
+    if _is_large_table(source, series, budget):
+        given = {"stratify": stratify, "test": test, "validation": validation}
+        for argument, value in given.items():
+            if value is not None:
+                streamed = f"None for a table streamed from disk (larger than {budget:,} bytes)"
+                raise v.invalid(argument, streamed, type(value).__name__)
+        table = {"target": target, "features": features, "categorical": categorical}
+        return _load_streamed(Path(source), _default_test_split(options), budget, table, task)
+
     if test is not None and options.test_split is not None:
         raise v.invalid("test_split", "None when `test` gives the test split", test_split)
     if isinstance(source, str) and source in standard.DATASETS and test is not None:
@@ -978,6 +994,51 @@ def load(
         split: described.get(split, "carved from train") for split in SPLITS if indices[split].size
     }
     return data
+
+
+def _is_large_table(source: Any, series: Any, budget: int) -> bool:
+    if series is not None or not isinstance(source, (str, os.PathLike)):
+        return False
+    path = Path(source)
+    return (
+        path.suffix.lower() in tabular.TABLE_SUFFIXES
+        and path.is_file()
+        and streaming.too_big(path, budget)
+    )
+
+
+def _load_streamed(
+    path: Path, options: Options, budget: int, table: dict[str, Any], task: str | None
+) -> Data:
+    """A CSV file larger than the memory budget, streamed (see :mod:`zoo.data.streaming`)."""
+    fractions = (options.test_split, options.validation_split)
+    found = streaming.scan(
+        path, budget=budget, task=task, fractions=fractions, seed=options.seed, **table
+    )
+    encoder = found.encoder()
+    settings = {"batch_size": options.batch_size, "budget": budget, "shuffle": options.shuffle}
+    pipelines = {
+        split: streaming.pipeline(found, split, encoder, **settings) if found.sizes[split] else None
+        for split in SPLITS
+    }
+    columns = {c: "numeric" for c in found.numeric} | {c: "categorical" for c in found.categorical}
+    return Data(
+        train=pipelines["train"],
+        validation=pipelines["validation"],
+        test=pipelines["test"],
+        task=found.task,
+        num_classes=len(found.class_names) if found.class_names else None,
+        class_names=found.class_names,
+        input_shape=(len(encoder.feature_names),),
+        input_dtype="float32",
+        sizes=found.sizes,
+        source=f"CSV {path} (streamed in chunks of {found.chunk_rows:,} rows)",
+        fingerprint=found.fingerprint,
+        batch_size=options.batch_size,
+        encoder=encoder,
+        _options=options,
+        _inputs={"kind": "table", "columns": columns, "target": found.target},
+    )
 
 
 def _default_test_split(options: Options) -> Options:

@@ -115,6 +115,55 @@ class TableEncoder:
                 normalize.finalize_state()
         return self
 
+    @classmethod
+    def from_statistics(
+        cls,
+        numeric: dict[str, tuple[float, float]],
+        categorical: dict[str, list[str]],
+    ) -> TableEncoder:
+        """The encoder :meth:`fit` would give, from statistics counted elsewhere.
+
+        Args:
+            numeric: column -> (mean, variance) of the training rows (variance 0 for a
+                constant column is used as 1, as :meth:`fit` does).
+            categorical: column -> its categories, most frequent first (ties: the
+                later string first, Keras's own order).
+        """
+        import keras
+
+        from zoo._compat.keras import feature_space_without_adapt
+
+        space = keras.utils.FeatureSpace
+        encoder = cls(list(numeric), list(categorical))
+        features = {
+            c: space.feature(
+                dtype="float32",
+                preprocessor=keras.layers.Normalization(
+                    mean=mean,
+                    variance=variance if variance > 0 else 1.0,
+                    name=f"normalize_{c}_preprocessor",
+                ),
+                output_mode="float",
+            )
+            for c, (mean, variance) in numeric.items()
+        }
+        features |= {
+            c: space.feature(
+                dtype="string",
+                preprocessor=keras.layers.StringLookup(
+                    vocabulary=list(vocabulary) or None,
+                    num_oov_indices=1,
+                    name=f"categories_{c}_preprocessor",
+                ),
+                output_mode="one_hot",
+            )
+            for c, vocabulary in categorical.items()
+        }
+        encoder.space = feature_space_without_adapt(
+            space(features, output_mode="concat", name="table_encoding")
+        )
+        return encoder
+
     @property
     def feature_names(self) -> list[str]:
         """Names of the encoded columns, in order (``city=<unseen>`` for unseen categories)."""
