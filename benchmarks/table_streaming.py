@@ -56,16 +56,16 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(kind: str, path: str) -> dict:
-    """One measurement in this (fresh) process."""
+def child(kind: str, path: str, budget: int | None = None) -> dict:
+    """One measurement in this (fresh) process (`budget`: instead of a quarter of the file)."""
     import zoo
 
     warm = Path(tempfile.mkdtemp(prefix="zoo-bench-warm-")) / "warm.csv"
     write_table(warm, 2_000)
-    for budget in ("1K", None):  # both paths traced once
-        next(iter(zoo.data.load(warm, memory_budget=budget).train))
+    for warm_budget in ("1K", None):  # both paths traced once
+        next(iter(zoo.data.load(warm, memory_budget=warm_budget).train))
     size = Path(path).stat().st_size
-    budget = size // 4 if kind == "streamed" else 64 * size
+    budget = budget or (size // 4 if kind == "streamed" else 64 * size)
     before = _current_mb()
     start = time.perf_counter()
     data = zoo.data.load(path, memory_budget=budget, batch_size=256)
@@ -82,16 +82,45 @@ def child(kind: str, path: str) -> dict:
     }
 
 
-def _measure(kind: str, path: Path) -> dict:
+def _measure(kind: str, path: Path, budget: int | None = None) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    fixed = ["--budget", str(budget)] if budget else []
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--path", str(path)],
+        [sys.executable, __file__, "--child", kind, "--path", str(path), *fixed],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+SECTION = None
+
+
+def _scaling(base: Path, rows: int, budget: int, measured: dict) -> None:
+    """Streamed peak memory for tables of 1/4, 1/2 and all of `rows`, at one budget."""
+    global SECTION
+    lines = [
+        "## Streamed tables by size, one memory budget",
+        "",
+        f"`benchmarks/table_streaming.py`: the same budget ({budget / 2**20:.3g} MB) for "
+        "tables of growing size; peak resident memory above the process's before the call "
+        "(one run per size).",
+        "",
+        "| rows | file (MB) | file / budget | peak (MB) | load (s) | load + epoch (s) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for size in (rows // 4, rows // 2, rows):
+        got = measured
+        if size != rows:
+            got = _measure("streamed", write_table(base / f"table-{size}.csv", size), budget)
+        lines.append(
+            f"| {size:,} | {got['file_mb']:.3g} | {got['file_mb'] / got['budget_mb']:.2g} | "
+            f"{got['peak_mb']:.0f} | {got['load']:.1f} | {got['epoch']:.1f} |"
+        )
+        print(lines[-1], flush=True)
+    SECTION = "\n".join(lines) + "\n"
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -111,6 +140,7 @@ def run(quick: bool = False) -> list[dict]:
     peaks = [s["peak_mb"] for s in streamed]
     file_mb, budget_mb = streamed[0]["file_mb"], streamed[0]["budget_mb"]
     described = f"{rows:,}-row CSV ({file_mb:.3g} MB, budget {budget_mb:.3g} MB)"
+    _scaling(base, rows, int(budget_mb * 2**20), streamed[middle])
     ratios = [w["epoch"] / s["epoch"] for s, w in zip(streamed, whole, strict=True)]
     timed = int(np.argsort(ratios)[len(ratios) // 2])
     return [
@@ -147,9 +177,10 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="a small table (for tests)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--budget", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.path)))
+        print(json.dumps(child(args.child, args.path, args.budget)))
     else:
         sys.path.insert(0, str(HERE))
         for result in run(quick=args.quick):

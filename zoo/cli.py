@@ -443,7 +443,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser, *, augment: bool = True
     parser.add_argument(
         "--memory-budget",
         metavar="BYTES",
-        help="stream a CSV larger than this (e.g. 512M; default $ZOO_MEMORY_BUDGET or RAM/4)",
+        help="stream a CSV that would take more read whole (e.g. 512M; default RAM/4)",
     )
     parser.add_argument("--image-size", type=_parse_shape, help="resize images, for example 64,64")
     if augment:  # training commands only: evaluation never augments

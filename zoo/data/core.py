@@ -845,7 +845,8 @@ def load(
         time_column: the column that orders the steps of each series
             (``series="long"``; default: the rows' order).
         memory_budget: bytes (or ``"512M"``, ``"2G"``) a table may take; a CSV file
-            larger than it is streamed from disk instead of read whole (see
+            that would take more read whole (about 10 times its size) is streamed
+            from disk instead (see
             :mod:`zoo.data.streaming`: statistics in one pass over the training rows,
             splits drawn per row, not stratified). Default ``$ZOO_MEMORY_BUDGET``,
             else a quarter of the machine's RAM.
@@ -937,7 +938,7 @@ def load(
         given = {"stratify": stratify, "test": test, "validation": validation}
         for argument, value in given.items():
             if value is not None:
-                streamed = f"None for a table streamed from disk (larger than {budget:,} bytes)"
+                streamed = f"None for a table streamed from disk (over {budget:,} bytes read whole)"
                 raise v.invalid(argument, streamed, type(value).__name__)
         table = {"target": target, "features": features, "categorical": categorical}
         return _load_streamed(Path(source), _default_test_split(options), budget, table, task)
