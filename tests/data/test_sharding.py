@@ -110,3 +110,14 @@ def test_worker_train_checks_its_arguments():
     tiny = zoo.data.load(np.zeros((10, 2), "float32"), np.arange(10) % 2, batch_size=8)
     with pytest.raises(ArgumentValueError, match="at least 8 training examples"):
         tiny.worker_train(8, 0)
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_folder_training_order_is_reshuffled_each_epoch(tmp_path, cache):
+    # Uncached, the paths are reshuffled before decoding; cached, the decoded images.
+    data = zoo.data.load(_id_folder(tmp_path / "ids"), batch_size=8, test_split=0.0, cache=cache)
+    epochs = [[int(i) for x, _ in data.train for i in _image_id(x.numpy())] for _ in range(2)]
+    assert epochs[0] != epochs[1] and sorted(epochs[0]) == sorted(epochs[1])
+    assert len(set(epochs[0])) == data.sizes["train"]
+    again = zoo.data.load(tmp_path / "ids", batch_size=8, test_split=0.0, cache=cache)
+    assert [int(i) for x, _ in again.train for i in _image_id(x.numpy())] == epochs[0]

@@ -426,8 +426,9 @@ def _pipeline(
     batch_size = options.batch_size
     if examples.kind == "image_files" and training and options.shuffle:
         # The files in a seeded random order, reshuffled each epoch within a window of
-        # decoded images (as Keras's folder datasets do): the first batch waits for that
-        # window, not for 10,000 decoded images, and classes are mixed from the start.
+        # decoded images when they are cached (else of paths, below): the first batch
+        # waits for that window, not for 10,000 decoded images, and classes are mixed
+        # from the start.
         order = np.random.default_rng(options.seed).permutation(len(y))
         x, y = np.asarray(x)[order], np.asarray(y)[order]
         window = min(len(y), FILE_WINDOW_BATCHES * options.batch_size)
@@ -437,16 +438,23 @@ def _pipeline(
         batch_size = options.batch_size // (workers * replicas)
         columns = _file_share(x, y, workers, index, batch_size * replicas)
     dataset = tf.data.Dataset.from_tensor_slices(columns)
+    shuffle = training and options.shuffle
     if examples.kind == "image_files":
+        fits = len(columns[1]) * int(np.prod(element_shape)) * 4 <= _cache_limit()
+        caching = options.cache is True or (options.cache == "auto" and fits)
+        if shuffle and not caching:  # paths reshuffled each epoch, as Keras does: the
+            # first batch waits for one batch of decoded images, not a window of them
+            files = min(len(columns[1]), 10_000)
+            dataset = dataset.shuffle(files, seed=options.seed, reshuffle_each_iteration=True)
+            shuffle = False
         size = options.image_size or element_shape[:2]
         decode = images.decode_fn(size, element_shape[-1], options.scale)
         dataset = dataset.map(
             lambda path, *rest: (decode(path), *rest), num_parallel_calls=autotune
         )
-        fits = len(columns[1]) * int(np.prod(element_shape)) * 4 <= _cache_limit()
-        if options.cache is True or (options.cache == "auto" and fits):
+        if caching:
             dataset = dataset.cache()
-    if training and options.shuffle:
+    if shuffle:
         dataset = dataset.shuffle(window, seed=options.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if transform is not None:
@@ -617,12 +625,9 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
     )
 
 
-def _folder_kind(root: Path) -> str:
+def _folder_kind(root: Path, walked: dict[str, list[str]]) -> str:
     suffixes = [  # names only (no stat per file): this runs before the folder's check
-        os.path.splitext(name)[1].lower()
-        for _, _, names in os.walk(root, followlinks=True)
-        for name in names
-        if not name.startswith(".")
+        os.path.splitext(name)[1].lower() for names in walked.values() for name in names
     ]
     n_images = sum(s in images.IMAGE_EXTENSIONS for s in suffixes)
     n_texts = sum(s in text.TEXT_EXTENSIONS for s in suffixes)
@@ -1140,7 +1145,8 @@ def _read_source(
         return tabular.from_csv(path, **table), None, plain
     if not path.is_dir():
         raise unknown_source(given)
-    is_images = _folder_kind(path) == "images"
+    walked = images.listing(path)  # listed once, for its kind and its files
+    is_images = _folder_kind(path, walked) == "images"
 
     def load_one(folder, channels=channels, min_classes=min_classes):
         if not is_images:
@@ -1159,6 +1165,7 @@ def _read_source(
             color_mode=mode,
             skip_bad_files=reading.skip_bad_files,
             min_classes=min_classes,
+            walked=walked,
         )
 
     parts = folders.split_folders(path)

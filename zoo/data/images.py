@@ -263,19 +263,51 @@ class File(NamedTuple):
     mtime_ns: int
 
 
-def list_files(dirs: list[Path]) -> list[File]:
-    """Every file under the class folders, in sorted path order (a stat each, no open)."""
+def listing(root: str | os.PathLike) -> dict[str, list[str]]:
+    """Every folder under `root` -> its non-hidden file names, from one walk.
+
+    Links are followed and subfolders come in sorted order: what a load needs to list a
+    folder once.
+    """
+    found = {}
+    for folder, subfolders, names in os.walk(os.fspath(root), followlinks=True):
+        subfolders.sort()
+        found[folder] = [name for name in names if not name.startswith(".")]
+    return found
+
+
+def list_files(
+    dirs: list[Path], walked: dict[str, list[str]] | None = None, *, progress: bool = True
+) -> list[File]:
+    """Every file under the class folders, in sorted path order (a stat each, no open).
+
+    `walked` is a :func:`listing` of their parent folder, if one was made already. A
+    bar counts the files when listing them takes more than 2 seconds.
+    """
+    from tqdm.auto import tqdm
+
     found = []
+    total = None if walked is None else sum(map(len, walked.values()))
+    bar = tqdm(total=total, desc="listing files", unit="file", delay=2, disable=not progress)
     for directory in dirs:
         top, label = os.fspath(directory), directory.name
         prefix = len(top) + 1
+        if walked is None:
+            folders = listing(top)
+        else:
+            below = top + os.sep
+            folders = {f: n for f, n in walked.items() if f == top or f.startswith(below)}
         paths = []
-        for folder, subfolders, names in os.walk(top, followlinks=True):
-            subfolders.sort()
+        for folder, names in folders.items():
             start = folder + os.sep  # (os.path.join is slow for a million files)
-            paths += [start + name for name in names if not name.startswith(".")]
-        paths.sort(key=lambda path: path.split(os.sep))  # as pathlib sorts: part by part
-        for path in paths:
+            paths += [start + name for name in names]
+        if len(folders) == 1:  # a flat class folder: the names' order is the paths' order
+            paths.sort()
+        else:
+            paths.sort(key=lambda path: path.split(os.sep))  # as pathlib sorts: part by part
+        for number, path in enumerate(paths, 1):
+            if number % 4096 == 0:
+                bar.update(4096)
             relative = label + os.sep + path[prefix:]
             try:
                 stat = os.stat(path)
@@ -283,6 +315,8 @@ def list_files(dirs: list[Path]) -> list[File]:
                 found.append(File(path, relative, label, -1, -1))
                 continue
             found.append(File(path, relative, label, stat.st_size, stat.st_mtime_ns))
+        bar.update(len(paths) % 4096)
+    bar.close()
     return found
 
 
@@ -381,14 +415,16 @@ def scan_folder(
     skip_bad_files: bool,
     progress: bool = True,
     min_classes: int = 2,
+    walked: dict[str, list[str]] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str], list]:
     """List image files by class; return (paths, ids, class_names, sizes, modes, stats).
 
-    `stats` holds (relative path, bytes, whole-second mtime) of each usable file.
+    `stats` holds (relative path, bytes, whole-second mtime) of each usable file;
+    `walked` is the folder's :func:`listing`, if made already.
     """
     root = Path(root)
     dirs = _class_dirs(root, "images")
-    files = list_files(dirs)
+    files = list_files(dirs, walked, progress=progress)
     if not files:
         raise v.invalid(
             "source", "a folder with image files in its class subfolders", f"{root} has none"
@@ -419,11 +455,12 @@ def from_folder(
     color_mode: str,
     skip_bad_files: bool,
     min_classes: int = 2,
+    walked: dict[str, list[str]] | None = None,
 ) -> Examples:
-    """Examples from ``root/<class>/<image>`` files."""
+    """Examples from ``root/<class>/<image>`` files (`walked`: its :func:`listing`)."""
     with _no_gc():
         paths, ids, names, sizes, modes, stats = scan_folder(
-            root, skip_bad_files=skip_bad_files, min_classes=min_classes
+            root, skip_bad_files=skip_bad_files, min_classes=min_classes, walked=walked
         )
         described = fingerprint(np.array([repr(s) for s in stats], dtype=object), ids)
     if color_mode == "auto":
