@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 import keras
@@ -90,3 +93,28 @@ def multiply_adds(model: keras.Model) -> int:
         elif isinstance(layer, keras.layers.Dense):
             total += int(np.prod(layer.kernel.shape))
     return total
+
+
+def current_mb() -> float:
+    """This process's resident memory now, in MiB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MiB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_result(script: str, args: list[str], **env: str) -> dict:
+    """Run `script` with `args` in a fresh Python process; its last output line, as JSON."""
+    out = subprocess.run(
+        [sys.executable, script, *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env),
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,20 +52,10 @@ def write_folder(root: Path, n: int, size: int = 96) -> Path:
     return root
 
 
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _current_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def child(kind: str, root: str) -> dict:
     """One measurement in this (fresh) process."""
     import keras
+    from common import current_mb, peak_mb
     from PIL import Image
 
     import zoo
@@ -82,7 +70,7 @@ def child(kind: str, root: str) -> dict:
     next(iter(zoo.data.load(warm, batch_size=2, validation_split=0, test_split=0).train))
     if kind == "zoo-first":
         manifest.path_for(Path(root)).unlink(missing_ok=True)
-    before = _current_mb()
+    before = current_mb()
     start = time.perf_counter()
     if kind == "keras":
         train = keras.utils.image_dataset_from_directory(
@@ -94,7 +82,7 @@ def child(kind: str, root: str) -> dict:
     iterator = iter(train)
     next(iterator)
     first_batch = time.perf_counter() - start
-    peak = _peak_mb() - before
+    peak = peak_mb() - before
     for _ in iterator:
         pass
     first_epoch = time.perf_counter() - start
@@ -111,15 +99,9 @@ def child(kind: str, root: str) -> dict:
 
 
 def _measure(kind: str, root: Path, cache: str) -> dict:
-    env = dict(os.environ, ZOO_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--dir", str(root)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    from common import child_result
+
+    return child_result(__file__, ["--child", kind, "--dir", str(root)], ZOO_CACHE_DIR=cache)
 
 
 def run(quick: bool = False, folder: str | None = None) -> list[dict]:

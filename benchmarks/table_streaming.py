@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,19 +43,10 @@ def write_table(path: Path, rows: int) -> Path:
     return path
 
 
-def _current_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _peak_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def child(kind: str, path: str, budget: int | None = None) -> dict:
     """One measurement in this (fresh) process (`budget`: instead of a quarter of the file)."""
+    from common import current_mb, peak_mb
+
     import zoo
 
     warm = Path(tempfile.mkdtemp(prefix="zoo-bench-warm-")) / "warm.csv"
@@ -66,7 +55,7 @@ def child(kind: str, path: str, budget: int | None = None) -> dict:
         next(iter(zoo.data.load(warm, memory_budget=warm_budget).train))
     size = Path(path).stat().st_size
     budget = budget or (size // 4 if kind == "streamed" else 64 * size)
-    before = _current_mb()
+    before = current_mb()
     start = time.perf_counter()
     data = zoo.data.load(path, memory_budget=budget, batch_size=256)
     loaded = time.perf_counter() - start
@@ -75,7 +64,7 @@ def child(kind: str, path: str, budget: int | None = None) -> dict:
     return {
         "load": loaded,
         "epoch": time.perf_counter() - start,
-        "peak_mb": _peak_mb() - before,
+        "peak_mb": peak_mb() - before,
         "budget_mb": budget / 2**20,
         "file_mb": size / 2**20,
         "train_rows": data.sizes["train"],
@@ -83,16 +72,10 @@ def child(kind: str, path: str, budget: int | None = None) -> dict:
 
 
 def _measure(kind: str, path: Path, budget: int | None = None) -> dict:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    from common import child_result
+
     fixed = ["--budget", str(budget)] if budget else []
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--path", str(path), *fixed],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return child_result(__file__, ["--child", kind, "--path", str(path), *fixed])
 
 
 SECTION = None
