@@ -83,6 +83,12 @@ def test_a_streamed_table_trains_and_its_saved_model_takes_raw_columns(table_csv
     assert set(saved["predicted"]) <= {"big", "small"}
 
 
+def test_a_streamed_table_cannot_be_folded(table_csv):
+    data = zoo.data.load(table_csv, target="label", memory_budget="16K")
+    with pytest.raises(ArgumentValueError, match="tables streamed from disk cannot be folded"):
+        next(data.folds(3))
+
+
 def test_under_the_budget_a_table_is_read_whole(table_csv, monkeypatch):
     assert "streamed" not in zoo.data.load(table_csv, target="label").source
     monkeypatch.setenv(streaming.BUDGET_ENV, "10K")

@@ -306,7 +306,9 @@ class Data:
         k = v.check_int("folds", k, minimum=2)
         if self._examples is None or self._indices is None:
             raise v.invalid(
-                "data", "in-memory data (TFDS sources stream and cannot be folded)", self.source
+                "data",
+                "in-memory data (TFDS sources and tables streamed from disk cannot be folded)",
+                self.source,
             )
         pool = np.concatenate([self._indices["train"], self._indices["validation"]])
         y = self._examples.y[pool]
