@@ -194,7 +194,7 @@ class Data:
             raise v.invalid(
                 "data", f"at least {parts} training examples, one per replica", train_size
             )
-        if self._make_train is None:  # TFDS: the pipeline it streams
+        if self._make_train is None:  # TFDS, a streamed table: the one pipeline it has
             return _rows_of_worker(self.train, workers, index, replicas)
         if self.sharding == "file":
             return self._make_train(shard=(workers, index, replicas))

@@ -286,12 +286,9 @@ def list_files(
     """
     from tqdm.auto import tqdm
 
-    found = []
-    total = None if walked is None else sum(map(len, walked.values()))
-    bar = tqdm(total=total, desc="listing files", unit="file", delay=2, disable=not progress)
+    listed = []
     for directory in dirs:
-        top, label = os.fspath(directory), directory.name
-        prefix = len(top) + 1
+        top = os.fspath(directory)
         if walked is None:
             folders = listing(top)
         else:
@@ -305,6 +302,11 @@ def list_files(
             paths.sort()
         else:
             paths.sort(key=lambda path: path.split(os.sep))  # as pathlib sorts: part by part
+        listed.append((directory.name, len(top) + 1, paths))
+    total = sum(len(paths) for _, _, paths in listed)
+    bar = tqdm(total=total, desc="listing files", unit="file", delay=2, disable=not progress)
+    found = []
+    for label, prefix, paths in listed:
         for number, path in enumerate(paths, 1):
             if number % 4096 == 0:
                 bar.update(4096)

@@ -158,10 +158,6 @@ def _lines(path: Path, start: int) -> Callable[[np.ndarray], str]:
     return describe
 
 
-def _categories(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "<missing>").astype(str)
-
-
 def _merge(total: list[float], values: np.ndarray) -> None:
     """Add `values` to a running [count, mean, sum of squared deviations] (Chan et al.)."""
     n = len(values)
@@ -243,7 +239,7 @@ def scan(
         for column in layout["numeric"]:
             _merge(totals[column], train[column].to_numpy(dtype="float64"))
         for column in layout["categorical"]:
-            counts[column].update(_categories(train[column]).to_numpy())
+            counts[column].update(tabular.category_strings(train[column]).to_numpy())
         target_values = chunk[layout["target"]]
         if layout["task"] == "classification":
             labels.update(target_values.unique().tolist())
@@ -317,9 +313,8 @@ def pipeline(
     import tensorflow as tf
 
     code = _SPLIT_CODES[split]
-    class_ids = {}
-    if found.class_names is not None:
-        class_ids = _class_ids(found.class_names)
+    names = found.class_names
+    class_ids = {name: index for index, name in enumerate(names)} if names is not None else {}
 
     def chunks():
         for index, chunk in enumerate(_chunks(found.path, found.sep, found.chunk_rows)):
@@ -330,7 +325,7 @@ def pipeline(
                 continue
             columns = encoder.columns(part)
             if found.class_names is not None:
-                y = part[found.target].map(lambda value: class_ids[str(value)]).to_numpy("int32")
+                y = part[found.target].astype(str).map(class_ids).to_numpy("int32")
             else:
                 y = part[found.target].to_numpy("float32")
             yield columns, y
@@ -350,7 +345,3 @@ def pipeline(
     batches = -(-found.sizes[split] // batch_size)  # known: Keras sizes its epochs by it
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def _class_ids(class_names: tuple[str, ...]) -> dict[str, int]:
-    return {name: index for index, name in enumerate(class_names)}

@@ -66,6 +66,15 @@ def from_arrays(x: Any, y: Any, task: str | None, *, min_classes: int = 2) -> Ex
     )
 
 
+MISSING = "<missing>"
+"""The category a missing cell of a categorical column gets."""
+
+
+def category_strings(values: pd.Series) -> pd.Series:
+    """A categorical column's cells as strings, missing cells as :data:`MISSING`."""
+    return values.astype(object).where(values.notna(), MISSING).astype(str)
+
+
 class TableEncoder:
     """Standardise numeric columns and one-hot encode categorical ones (Keras FeatureSpace).
 
@@ -91,8 +100,7 @@ class TableEncoder:
         for column in self.numeric:
             columns[column] = frame[column].to_numpy(dtype="float32")
         for column in self.categorical:
-            values = frame[column].astype(object).where(frame[column].notna(), "<missing>")
-            columns[column] = values.astype(str).to_numpy(dtype=object)
+            columns[column] = category_strings(frame[column]).to_numpy(dtype=object)
         return columns
 
     def fit(self, frame: pd.DataFrame) -> TableEncoder:
@@ -490,7 +498,7 @@ def from_frame(
     _check_target(frame, target, task, rows)
     frame = frame.copy()
     for column in categorical:
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), "<missing>")
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), MISSING)
     y, task, names = prepare_targets(
         frame[target].to_numpy(), task, name=f"target column {target!r}", min_classes=min_classes
     )
