@@ -30,6 +30,7 @@ JAX_TESTS := tests/test_engine.py tests/test_training.py tests/test_saving.py \
 	tests/architectures/test_autoencoder.py tests/architectures/test_gan.py \
 	tests/architectures/test_timeseries.py tests/architectures/test_rbm.py \
 	tests/architectures/test_dbn.py tests/data/test_series.py \
+	tests/data/test_streamed_checks.py::test_training_stops_with_the_bad_files_named \
 	"tests/test_notebooks.py::test_notebook_runs_in_fast_mode[01_quickstart]"
 
 # Both passes spread test files over WORKERS processes (pytest-xdist; 2 suits CI's two

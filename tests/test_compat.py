@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 import warnings
 
@@ -509,6 +510,32 @@ def test_canary_tf_ramfs_copy_overwrite_appends(tmp_path):
         TF_28508,
         "zoo._compat.tensorflow.copy_then_rename (optional: the rename is atomic anyway)",
     )
+
+
+def test_canary_tf_autotune_holds_back_the_end_of_data():
+    # 20 elements of 10 ms each end the data at about 0.23 s, between the autotuner's
+    # wake-ups at 150 and 310 ms: the end waits for the next one (7 runs in 8 here, so
+    # eight all missing it is a chance of about 1 in 10 million).
+    def pipeline():
+        def slow(x):
+            return tf.py_function(lambda value: (time.sleep(0.01), value)[1], [x], tf.int64)
+
+        return tf.data.Dataset.range(20).map(slow)
+
+    def wait_at_end(dataset):
+        last = time.perf_counter()
+        for _ in dataset.prefetch(tf.data.AUTOTUNE):
+            last = time.perf_counter()
+        return time.perf_counter() - last
+
+    waits = [wait_at_end(pipeline()) for _ in range(8)]
+    assert max(waits) > 0.04, _fixed(
+        f"tf.data autotuning holding back the end of data (waits {waits})",
+        "no upstream issue found; this test is the repro",
+        "zoo._compat.tensorflow.read_to_end_options",
+    )
+    unheld = pipeline().with_options(compat_tf.read_to_end_options())
+    assert max(wait_at_end(unheld) for _ in range(3)) < 0.04
 
 
 def test_canary_tflite_dynamic_shapes_need_flex():

@@ -121,3 +121,26 @@ def test_folder_training_order_is_reshuffled_each_epoch(tmp_path, cache):
     assert len(set(epochs[0])) == data.sizes["train"]
     again = zoo.data.load(tmp_path / "ids", batch_size=8, test_split=0.0, cache=cache)
     assert [int(i) for x, _ in again.train for i in _image_id(x.numpy())] == epochs[0]
+
+
+def test_streamed_folder_shares_stay_even_when_a_file_is_found_bad(tmp_path, monkeypatch):
+    # A file found bad while streaming is dropped from its worker's share, which is
+    # padded with a weight-0 row: every worker still runs the same steps (a worker
+    # with fewer would leave the others waiting in their all-reduce).
+    from zoo.data import images
+
+    monkeypatch.setattr(images, "STREAM_FROM", 4)
+    monkeypatch.setattr(images, "SAMPLE", 1)
+    root = _id_folder(tmp_path / "ids")
+    (root / "b" / "z_bad.png").write_text("not an image")
+    data = zoo.data.load(root, batch_size=12, test_split=0.0, seed=0, skip_bad_files=True)
+    assert data.unchecked > 0
+    expected = data.sizes["train"] - 1  # it counts z_bad.png until it is read
+    shares = [data.worker_train(2, index) for index in range(2)]
+    seen, batches = [], []
+    for share in shares:
+        ids, sizes = _ids_of(share, _image_id)
+        seen.extend(ids)
+        batches.append(sizes)
+    assert batches[0] == batches[1]
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == expected

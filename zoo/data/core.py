@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from zoo import _validation as v
+from zoo._compat import tensorflow as compat_tf
 from zoo.data import corpus, folders, images, standard, streaming, tabular, text
 from zoo.data import series as series_source
 from zoo.data.bundled import BUNDLED, unknown_source
@@ -93,6 +95,18 @@ class Data:
             f"Data(source={self.source!r}, task={self.task!r}{classes}, "
             f"input_shape={self.input_shape}, sizes={self.sizes})"
         )
+
+    @property
+    def unchecked(self) -> int:
+        """Image files the pipelines check as they first read them, not yet read.
+
+        A first load of a folder with more than ``zoo.data.images.STREAM_FROM`` new
+        files checks them while training (:class:`zoo.data.images.StreamedChecks`);
+        until then `sizes` counts them, though a bad one will be skipped or named.
+        """
+        examples = self._examples
+        streamed = examples.extra.get("streamed") if examples is not None else None
+        return len(streamed.files) if streamed is not None else 0
 
     @property
     def preprocessor(self) -> Any:
@@ -293,7 +307,8 @@ class Data:
         dataset = getattr(self, split)
         if dataset is None:
             raise v.invalid("split", "a split that this data has", split)
-        return np.concatenate([np.asarray(y) for _, y in dataset.as_numpy_iterator()])
+        with images.naming_bad_files():
+            return np.concatenate([np.asarray(y) for _, y in dataset.as_numpy_iterator()])
 
     def folds(self, k: int) -> Iterator[Data]:
         """Yield k Data objects for cross-validation over train + validation.
@@ -425,6 +440,7 @@ def _pipeline(
 
     autotune = tf.data.AUTOTUNE
     window = min(len(y), 10_000)
+    later: list[str] = []  # image files checked as the pipeline decodes them
     batch_size = options.batch_size
     if examples.kind == "image_files" and training and options.shuffle:
         # The files in a seeded random order, reshuffled each epoch within a window of
@@ -444,21 +460,37 @@ def _pipeline(
     if examples.kind == "image_files":
         fits = len(columns[1]) * int(np.prod(element_shape)) * 4 <= _cache_limit()
         caching = options.cache is True or (options.cache == "auto" and fits)
-        if shuffle and not caching:  # paths reshuffled each epoch, as Keras does: the
-            # first batch waits for one batch of decoded images, not a window of them
-            files = min(len(columns[1]), 10_000)
-            dataset = dataset.shuffle(files, seed=options.seed, reshuffle_each_iteration=True)
+        if shuffle and not caching:  # paths reshuffled each epoch within the window, as
+            # Keras does: the first batch waits for one batch of decoded images, not a
+            # window of them (nor for a larger window of paths)
+            dataset = dataset.shuffle(window, seed=options.seed, reshuffle_each_iteration=True)
             shuffle = False
         size = options.image_size or element_shape[:2]
-        decode = images.decode_fn(size, element_shape[-1], options.scale)
-        dataset = dataset.map(
-            lambda path, *rest: (decode(path), *rest), num_parallel_calls=autotune
-        )
+        streamed = examples.extra.get("streamed")
+        later = streamed.among(columns[0]) if streamed is not None else []
+        if later:  # files checked as they are decoded: a failing one is skipped
+            checked = streamed.decode_fn(size, element_shape[-1], options.scale)
+            dataset = dataset.map(
+                tf.autograph.experimental.do_not_convert(
+                    lambda path, *rest: (*checked(path), path, *rest)
+                ),
+                num_parallel_calls=autotune,
+            ).ignore_errors()
+            if shard is not None:  # every worker runs as many batches: pad with weight 0
+                dataset = _padded_to(dataset, len(columns[1]))
+        else:
+            same = examples.extra.get("all_of_size") and tuple(size) == element_shape[:2]
+            decode = images.decode_fn(size, element_shape[-1], options.scale, all_of_size=same)
+            dataset = dataset.map(
+                lambda path, *rest: (decode(path), *rest), num_parallel_calls=autotune
+            )
         if caching:
             dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(window, seed=options.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
+    if examples.kind == "image_files" and later:
+        dataset = _reporting_checks(dataset, streamed, later)
     if transform is not None:
         dataset = dataset.map(lambda a, *rest: (transform(a), *rest), num_parallel_calls=autotune)
     if getattr(x, "dtype", None) == np.uint8:
@@ -475,7 +507,43 @@ def _pipeline(
         )
     if training and is_image and options.augment:
         dataset = images.augment_batches(dataset, options.augment, options.seed)
-    return dataset.prefetch(autotune)
+    dataset = dataset.prefetch(autotune)
+    if later:  # read to its end (its length is unknown): no autotuner to wait for
+        dataset = dataset.with_options(compat_tf.read_to_end_options())
+    return dataset
+
+
+def _padded_to(dataset, rows: int):
+    """`dataset` cut or padded to `rows` elements with all-zero ones (weight 0)."""
+    import tensorflow as tf
+
+    zero = tuple(tf.zeros(s.shape, s.dtype) for s in dataset.element_spec)
+    return dataset.concatenate(tf.data.Dataset.from_tensors(zero).repeat(rows)).take(rows)
+
+
+def _reporting_checks(dataset, streamed: images.StreamedChecks, later: list[str]):
+    """Batches of ``(image, shape, path, *rest)`` as ``(image, *rest)``, noting each file.
+
+    :meth:`~zoo.data.images.StreamedChecks.finish` runs at the end of every pass (it
+    raises naming the files that failed, unless they are skipped).
+    """
+    import tensorflow as tf
+
+    def record(image, shape, path, *rest):
+        with tf.control_dependencies([streamed.record(path, shape)]):
+            return tf.identity(image), *(tf.identity(part) for part in rest)
+
+    plain = tf.autograph.experimental.do_not_convert  # (converting them takes a second)
+    dataset = dataset.map(plain(record))
+    spec = dataset.element_spec
+
+    def finish(_):
+        done = tf.py_function(lambda: streamed.finish(later) or 0, [], tf.int64)
+        with tf.control_dependencies([done]):
+            return tuple(tf.zeros([d or 0 for d in s.shape], s.dtype) for s in spec)
+
+    end = tf.data.Dataset.range(1).map(plain(finish)).filter(plain(lambda *_: False))
+    return dataset.concatenate(end)
 
 
 def _file_share(x, y, workers: int, index: int, multiple: int):
@@ -628,11 +696,10 @@ def _assemble(examples: Examples, indices: dict[str, np.ndarray], options: Optio
 
 
 def _folder_kind(root: Path, walked: dict[str, list[str]]) -> str:
-    suffixes = [  # names only (no stat per file): this runs before the folder's check
-        os.path.splitext(name)[1].lower() for names in walked.values() for name in names
-    ]
-    n_images = sum(s in images.IMAGE_EXTENSIONS for s in suffixes)
-    n_texts = sum(s in text.TEXT_EXTENSIONS for s in suffixes)
+    # Names only (no stat per file): this runs before the folder's check.
+    names = [name.lower() for found in walked.values() for name in found]
+    n_images = sum(map(operator.methodcaller("endswith", images.IMAGE_EXTENSIONS), names))
+    n_texts = sum(map(operator.methodcaller("endswith", text.TEXT_EXTENSIONS), names))
     if n_images == 0 and n_texts == 0:
         raise v.invalid(
             "source",
@@ -641,7 +708,7 @@ def _folder_kind(root: Path, walked: dict[str, list[str]]) -> str:
             + ") or texts ("
             + ", ".join(text.TEXT_EXTENSIONS)
             + ") in class subfolders",
-            f"{root} ({len(suffixes)} files, none of them images or texts)",
+            f"{root} ({len(names)} files, none of them images or texts)",
         )
     return "images" if n_images >= n_texts else "text"
 
@@ -787,8 +854,13 @@ def load(
     ``seed``, so load data after ``keras.utils.set_random_seed`` to repeat a run
     exactly in one process. Image folders put the training files in a random order
     once and reshuffle them each epoch within a window of 8 batches (as Keras's
-    folder datasets do), so training starts without decoding 10,000 images first; a folder's
-    check results are remembered in zoo's cache (see :mod:`zoo.data.manifest`), so a
+    folder datasets do), so training starts without decoding 10,000 images first. Every
+    image file is checked once: up to 1,000 new files before :func:`load` returns,
+    beyond that a sample of 100 (for the image size and ``color_mode="auto"``) and the
+    rest as the pipelines first decode them (:class:`zoo.data.images.StreamedChecks`:
+    a bad file is skipped, and named at the end of that pass, where iterating the
+    split raises unless `skip_bad_files`; ``Data.unchecked`` counts those not yet
+    read). The results are remembered in zoo's cache (:mod:`zoo.data.manifest`), so a
     second load of an unchanged folder opens no file before training.
 
     Args:
@@ -810,9 +882,11 @@ def load(
             standard dataset's official test split).
         seed: seed of splits, shuffling and augmentation.
         image_size: (height, width) to resize images to (an int for squares);
-            required when a folder's images differ in size.
-        color_mode: ``"auto"`` (grayscale only if every image is), ``"rgb"`` or
-            ``"grayscale"``, for image folders.
+            required when a folder's checked images differ in size (images checked
+            while training that differ are resized to the others' size, and counted).
+        color_mode: ``"auto"`` (grayscale only if every image Pillow checked is:
+            every image, or the sample of a folder checked while streaming), ``"rgb"``
+            or ``"grayscale"``, for image folders.
         rescale: scale 0-255 pixels (folders, TFDS images, the digits, uint8 image
             arrays) to [0, 1] in the pipelines; the model's preprocessor does the same,
             so saved models take 0-255 pixels.
@@ -826,7 +900,8 @@ def load(
             that are not images or UTF-8 texts, damaged ones, images over Pillow's
             decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``; raise it for
             files you trust) and images TensorFlow's decoder would misread (TIFF
-            behind an image suffix, 1-bit or palette BMPs).
+            behind an image suffix, 1-bit or palette BMPs; a JPEG or PNG file checked
+            while training is refused only where TensorFlow's decoder fails).
         cache: ``"auto"`` caches decoded images in memory when they fit
             (``$ZOO_CACHE_BYTES``, default 2 GiB); True or False to force.
         shuffle: shuffle the training split every epoch.

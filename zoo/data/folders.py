@@ -104,8 +104,17 @@ def combine(
     else:
         x = np.concatenate([np.asarray(part) for part in xs])
     parts = [examples, *others.values()]
+    extra = examples.extra
+    streamed = [e.extra["streamed"] for e in parts if e.extra.get("streamed") is not None]
+    if streamed:  # image files each split checks as training reads them
+        for other in streamed[1:]:
+            streamed[0].merge(other)
+        extra = {**extra, "streamed": streamed[0]}
+    if "all_of_size" in extra:  # image files that need no resizing, in every split
+        extra = {**extra, "all_of_size": all(e.extra.get("all_of_size") for e in parts)}
     combined = dataclasses.replace(
         examples,
+        extra=extra,
         x=x,
         y=np.concatenate(ys),
         source="; ".join([examples.source] + [f"{s}: {o.source}" for s, o in others.items()]),

@@ -1,11 +1,16 @@
 """Folders of images in class subfolders, and on-the-fly image augmentation.
 
-Every file is opened and decoded once with Pillow while the folder is scanned (JPEGs
-at 1/8 scale, which still reads all their data; results are remembered in zoo's cache,
-see :mod:`zoo.data.manifest`), so that a non-image, truncated or oversized file (over
+Every file is checked once, and the result remembered in zoo's cache (see
+:mod:`zoo.data.manifest`), so that a non-image, truncated or oversized file (over
 Pillow's decompression-bomb limit), or one that TensorFlow's decoder would misread, is
-named before training starts (or skipped and counted with ``skip_bad_files=True``).
-The pipeline itself decodes with TensorFlow and caches the decoded images when they fit in memory.
+named (or skipped and counted with ``skip_bad_files=True``). Up to :data:`STREAM_FROM`
+new files are opened and decoded with Pillow while the folder is scanned (JPEGs at 1/8
+scale, which still reads all their data), before training. Beyond that, a first load
+would wait for the check (about 1.5 ms a photo on a core: half an hour for ImageNet),
+so only a sample is checked up front and the rest while the pipeline first decodes them
+(:class:`StreamedChecks`): TensorFlow's decoder fails on the same truncated, corrupt and
+non-image files, the failing ones are skipped and named at the end of that pass. The
+pipeline decodes with TensorFlow and caches the decoded images when they fit in memory.
 
 :func:`open_image` is zoo's one way to open an image file with Pillow (folders here,
 ``zoo.predict``'s image files, ``fine_tune``'s look at a folder).
@@ -322,6 +327,13 @@ def list_files(
     return found
 
 
+# New or changed files above which a load checks only a sample of them up front and the
+# rest as the pipeline first decodes them (StreamedChecks): about a second of checking
+# at most before the first batch, however large the folder.
+STREAM_FROM = 1000
+SAMPLE = 100  # files checked up front then, for the image size and colour mode
+STREAMED = (".jpg", ".jpeg", ".png")  # suffixes that may be checked while streaming
+
 # Files to check before the check runs in worker processes (each pays about 0.6 s to
 # start; threads would not help: opening a small image is mostly Python, under the GIL).
 PARALLEL_FROM = 4000
@@ -371,13 +383,20 @@ def _checked_chunks(chunks: list[list[str]]) -> Iterator[list[Any]]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def check_files(root: Path, files: list[File], *, progress: bool = True) -> list[Any]:
-    """The check result of every file: ``[height, width, mode]`` or why it is unusable.
+def check_files(
+    root: Path, files: list[File], *, progress: bool = True, stream: bool = False
+) -> list[Any]:
+    """The check result of every file: ``[height, width, mode]``, why it is unusable, or None.
 
     Results come from the folder's manifest (:mod:`zoo.data.manifest`) for files whose
     size and modification time are unchanged; the others are checked (in a worker
     process per core when there are thousands) and remembered. An interrupted check
     keeps what it found, so the next load goes on from there.
+
+    With `stream`, when more than :data:`STREAM_FROM` files are new or changed, only
+    an even sample of :data:`SAMPLE` of those JPEGs and PNGs is checked (with the other
+    formats); the rest get None: they are checked as the pipeline first decodes them
+    (:class:`StreamedChecks`).
     """
     from tqdm.auto import tqdm
 
@@ -386,6 +405,11 @@ def check_files(root: Path, files: list[File], *, progress: bool = True) -> list
     stored = manifests.Manifest.read(root, checker=checker())
     results = [stored.get(f.relative, f.size, f.mtime_ns) for f in files]
     todo = [i for i, result in enumerate(results) if result is None]
+    if stream and len(todo) > STREAM_FROM:
+        later = [i for i in todo if files[i].size >= 0 and files[i].path.lower().endswith(STREAMED)]
+        sample = set(later[:: max(1, len(later) // SAMPLE)][:SAMPLE])
+        deferred = set(later) - sample
+        todo = [i for i in todo if i not in deferred]
     chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
     bar = tqdm(
         total=len(todo),
@@ -411,6 +435,174 @@ def check_files(root: Path, files: list[File], *, progress: bool = True) -> list
     return results
 
 
+class StreamedChecks:
+    """Image files of a load checked as the pipeline first decodes them.
+
+    A first load of a large folder does not open every file before training (see
+    :data:`STREAM_FROM`): the pipeline decodes them with TensorFlow, which fails on
+    the same truncated, corrupt and non-image files Pillow does, after a check of the
+    header (a JPEG or PNG, as the suffix says, within Pillow's pixel limit). A file
+    that fails is skipped (``ignore_errors``); at the end of each pass over a split,
+    :meth:`finish` names the files that failed (Pillow says why), remembers every
+    result in the folder's manifest (the next load starts at the speed of listing)
+    and raises :class:`zoo.ArgumentValueError` naming them, or with
+    ``skip_bad_files=True`` prints how many were skipped.
+
+    Attributes:
+        files: path -> (folder root, :class:`File`) of the files still to check.
+        size: the (height, width) images are resized to when it was inferred from
+            the checked files (the others are resized to it too, and counted).
+    """
+
+    def __init__(self, skip_bad_files: bool, size: tuple[int, int] | None = None):
+        import threading
+
+        self.files: dict[str, tuple[Path, File]] = {}
+        self.skip = skip_bad_files
+        self.size = size
+        self._decoded = None  # a tf.lookup table of what the pipelines decoded
+        self._lock = threading.Lock()
+
+    def add(self, root: Path, files: list[File]) -> None:
+        self.files.update({f.path: (root, f) for f in files})
+
+    def merge(self, other: StreamedChecks | None) -> StreamedChecks:
+        """These checks and `other`'s (the splits of one load), as one."""
+        if other is not None and other is not self:
+            self.files.update(other.files)
+        return self
+
+    def among(self, paths: Any) -> list[str]:
+        """The files of `paths` still to check."""
+        return [p for p in dict.fromkeys(np.asarray(paths).tolist()) if p in self.files]
+
+    def record(self, paths: Any, shapes: Any) -> Any:
+        """Note a batch of decoded files (``paths`` and their ``(height, width)``).
+
+        A TensorFlow op for the pipeline (a hash table insert: no Python per batch).
+        """
+        import tensorflow as tf
+
+        if self._decoded is None:
+            with tf.init_scope():  # made once, eagerly, not in the pipeline's function
+                self._decoded = tf.lookup.experimental.MutableHashTable(
+                    tf.string, tf.int64, default_value=tf.constant([-1, -1], tf.int64)
+                )
+        return self._decoded.insert(paths, tf.cast(shapes, tf.int64))
+
+    def _take_decoded(self) -> dict[str, list[Any]]:
+        """The decoded files noted so far -> ``[height, width, None]``.
+
+        No Pillow mode: ``color_mode="auto"`` goes by the files Pillow checked.
+        """
+        if self._decoded is None:
+            return {}
+        keys, values = self._decoded.export()
+        return {
+            key.decode(): [height, width, None]
+            for key, (height, width) in zip(
+                keys.numpy().tolist(), values.numpy().tolist(), strict=True
+            )
+        }
+
+    def finish(self, paths: list[str]) -> None:
+        """End of a pass over `paths`: name what failed, remember every result."""
+        from zoo.data import manifest as manifests
+
+        with self._lock, _no_gc():
+            done = [p for p in paths if p in self.files]
+            decoded = self._take_decoded() if done else {}
+            found: dict[Path, list[tuple[File, Any]]] = {}
+            bad: dict[Path, list[tuple[str, str]]] = {}
+            resized = 0
+            for path in done:
+                root, file = self.files.pop(path)
+                result = decoded.get(path) or _why_unusable(path)
+                if isinstance(result, str):
+                    bad.setdefault(root, []).append((path, result))
+                elif self.size is not None and tuple(result[:2]) != tuple(self.size):
+                    resized += 1
+                found.setdefault(root, []).append((file, result))
+            for root, results in found.items():
+                stored = manifests.Manifest.read(root, checker=checker())
+                for file, result in results:
+                    stored.put(file.relative, file.size, file.mtime_ns, result)
+                stored.write()
+        if resized:
+            print(
+                f"zoo.data: {resized} image(s) checked while training are not "
+                f"{tuple(self.size)} like the images checked before, and were resized to "
+                "it; pass image_size= to choose the size"
+            )
+        for root, unusable in bad.items():
+            try:
+                report_bad_files(root, unusable, "images", self.skip)
+            except v.ArgumentValueError as error:
+                _FAILURES.append(error)
+                raise
+
+    def decode_fn(self, image_size: tuple[int, int], channels: int, scale: float):
+        """A tf.data map function: path -> (image, its (height, width) as read).
+
+        It fails (the pipeline skips the file) where TensorFlow's decoder does and on
+        an image over Pillow's pixel limit.
+        """
+        import tensorflow as tf
+        from PIL import Image
+
+        limit = Image.MAX_IMAGE_PIXELS
+        resize = _resize_fn(image_size, channels, scale)
+
+        def decode(path):
+            image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+            shape = tf.shape(image)[:2]
+            if limit is not None:
+                pixels = tf.cast(shape[0], tf.int64) * tf.cast(shape[1], tf.int64)
+                within = tf.debugging.Assert(pixels <= limit, ["over the pixel limit:", path])
+                with tf.control_dependencies([within]):
+                    shape = tf.identity(shape)
+            return resize(image), shape
+
+        return tf.autograph.experimental.do_not_convert(decode)  # (autograph: 1 s to convert)
+
+
+def _why_unusable(path: str) -> str:
+    """Why a file TensorFlow's pipeline could not use fails, as Pillow's check says."""
+    from PIL import Image
+
+    with warnings.catch_warnings():  # over the limit is said in the result
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        result = _scan_image(Path(path))
+    if isinstance(result, str):
+        return result
+    return "TensorFlow's decoder fails on it, though Pillow reads it; convert it to PNG or JPEG"
+
+
+# The bad-file errors StreamedChecks raised lately (inside tf.data, which wraps them).
+_FAILURES: collections.deque = collections.deque(maxlen=8)
+
+
+@contextlib.contextmanager
+def naming_bad_files() -> Iterator[None]:
+    """Re-raise the bad-file error of a pipeline's :class:`StreamedChecks` as itself.
+
+    Raised inside tf.data, it reaches a training or evaluation loop wrapped in a
+    TensorFlow error.
+
+    Example:
+        >>> with naming_bad_files():
+        ...     pass
+    """
+    try:
+        yield
+    except Exception as error:
+        message = str(error)
+        for failure in reversed(_FAILURES):
+            if failure is not error and str(failure) in message:
+                raise failure from None
+        raise
+
+
 def scan_folder(
     root: str | os.PathLike,
     *,
@@ -418,11 +610,15 @@ def scan_folder(
     progress: bool = True,
     min_classes: int = 2,
     walked: dict[str, list[str]] | None = None,
-) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str], list]:
-    """List image files by class; return (paths, ids, class_names, sizes, modes, stats).
+    stream: bool = False,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], list[tuple[int, int]], list[str], list, list]:
+    """List image files by class; return (paths, ids, class_names, sizes, modes, stats, later).
 
-    `stats` holds (relative path, bytes, whole-second mtime) of each usable file;
-    `walked` is the folder's :func:`listing`, if made already.
+    `stats` holds (relative path, bytes, whole-second mtime) of every file listed (the
+    folder as it is, whatever the checks found); `sizes` and `modes` are those of the
+    checked usable files; `later` holds the :class:`File` of each file left to check
+    in the pipeline (with `stream`, see :func:`check_files`), counted as usable until
+    then. `walked` is the folder's :func:`listing`, if made already.
     """
     root = Path(root)
     dirs = _class_dirs(root, "images")
@@ -431,23 +627,26 @@ def scan_folder(
         raise v.invalid(
             "source", "a folder with image files in its class subfolders", f"{root} has none"
         )
-    results = check_files(root, files, progress=progress)
-    paths, labels, sizes, modes, stats, bad = [], [], [], [], [], []
+    results = check_files(root, files, progress=progress, stream=stream)
+    paths, labels, sizes, modes, bad, later = [], [], [], [], [], []
     for file, result in zip(files, results, strict=True):
         if isinstance(result, str):
             bad.append((file.path, result))
             continue
         paths.append(file.path)
         labels.append(file.label)
+        if result is None:
+            later.append(file)
+            continue
         sizes.append((result[0], result[1]))
         modes.append(result[2])
-        stats.append((file.relative, file.size, file.mtime_ns // 1_000_000_000))
+    stats = [(f.relative, f.size, f.mtime_ns // 1_000_000_000) for f in files]
     report_bad_files(root, bad, "images", skip_bad_files)
     if not paths:
         raise v.invalid("source", "a folder with at least one readable image", str(root))
     check_every_class(root, dirs, labels, "images")
     ids, names = encode_labels(np.array(labels), name="class subfolders", min_classes=min_classes)
-    return np.array(paths), ids, names, sizes, modes, stats
+    return np.array(paths), ids, names, sizes, modes, stats, later
 
 
 def from_folder(
@@ -459,15 +658,36 @@ def from_folder(
     min_classes: int = 2,
     walked: dict[str, list[str]] | None = None,
 ) -> Examples:
-    """Examples from ``root/<class>/<image>`` files (`walked`: its :func:`listing`)."""
+    """Examples from ``root/<class>/<image>`` files (`walked`: its :func:`listing`).
+
+    Up to :data:`STREAM_FROM` new or changed files are checked before this returns;
+    beyond that, a sample is, and the rest as training first reads them
+    (``extra["streamed"]``, a :class:`StreamedChecks`): ``color_mode="auto"`` and an
+    inferred image size then come from the files checked so far.
+    """
+    root = Path(root)
     with _no_gc():
-        paths, ids, names, sizes, modes, stats = scan_folder(
-            root, skip_bad_files=skip_bad_files, min_classes=min_classes, walked=walked
+        paths, ids, names, sizes, modes, stats, later = scan_folder(
+            root,
+            skip_bad_files=skip_bad_files,
+            min_classes=min_classes,
+            walked=walked,
+            stream=True,
         )
-        described = fingerprint(np.array([repr(s) for s in stats], dtype=object), ids)
-    if color_mode == "auto":
-        color_mode = "grayscale" if all(m in GREY_MODES for m in modes) else "rgb"
+        relatives, sizes_bytes, mtimes = zip(*stats, strict=True)  # (classes: in the paths)
+        described = fingerprint("\x1f".join(relatives), np.array(sizes_bytes), np.array(mtimes))
+    if color_mode == "auto":  # by the files Pillow checked (streamed ones have no mode)
+        known = [m for m in modes if m is not None]
+        color_mode = "grayscale" if known and all(m in GREY_MODES for m in known) else "rgb"
     channels = 1 if color_mode == "grayscale" else 3
+    inferred = image_size is None
+    if image_size is None and not sizes:  # with skip_bad_files, every checked one was bad
+        raise v.invalid(
+            "image_size",
+            "set when none of the images checked before training is usable (the sample "
+            f"checked of {len(later)} new files in {root} held none)",
+            None,
+        )
     if image_size is None:
         counts = collections.Counter(sizes)
         if len(counts) > 1:
@@ -479,6 +699,11 @@ def from_folder(
                 None,
             )
         image_size = sizes[0]
+    extra = {"all_of_size": not later and all(size == tuple(image_size) for size in sizes)}
+    if later:
+        streamed = StreamedChecks(skip_bad_files, image_size if inferred else None)
+        streamed.add(root, later)
+        extra["streamed"] = streamed
     return Examples(
         x=paths,
         y=ids,
@@ -488,28 +713,51 @@ def from_folder(
         source=f"image folder {root}",
         fingerprint=described,
         element_shape=(*image_size, channels),
+        extra=extra,
     )
 
 
-def decode_fn(image_size: tuple[int, int], channels: int, scale: float):
-    """A tf.data map function: path -> float32 image of the requested size."""
+def decode_fn(
+    image_size: tuple[int, int], channels: int, scale: float, *, all_of_size: bool = False
+):
+    """A tf.data map function: path -> float32 image of the requested size.
+
+    `all_of_size`: every file is known to be of `image_size` already (no resize step).
+    """
+    import tensorflow as tf
+
+    resize = _resize_fn(image_size, channels, scale, all_of_size=all_of_size)
+
+    def decode(path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        return resize(image)
+
+    return tf.autograph.experimental.do_not_convert(decode)
+
+
+def _resize_fn(
+    image_size: tuple[int, int], channels: int, scale: float, *, all_of_size: bool = False
+):
+    """Decoded uint8 RGB -> float32 image of the requested size and channels, scaled."""
     import tensorflow as tf
 
     height, width = image_size
 
-    def decode(path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    def resize(image):
         if channels == 1:
             image = tf.image.rgb_to_grayscale(image)
-        image = tf.cond(  # images already of the size skip the resize (half the work)
-            tf.reduce_all(tf.shape(image)[:2] == (height, width)),
-            lambda: tf.cast(image, tf.float32),
-            lambda: tf.image.resize(image, (height, width), antialias=True),
-        )
+        if all_of_size:
+            image = tf.cast(image, tf.float32)
+        else:
+            image = tf.cond(  # images already of the size skip the resize (half the work)
+                tf.reduce_all(tf.shape(image)[:2] == (height, width)),
+                lambda: tf.cast(image, tf.float32),
+                lambda: tf.image.resize(image, (height, width), antialias=True),
+            )
         image.set_shape((height, width, channels))
         return image * scale
 
-    return decode
+    return resize
 
 
 def check_augment(augment: Any) -> dict[str, Any] | None:

@@ -1,8 +1,10 @@
 """What zoo learned about a folder's files, remembered between loads.
 
-Checking an image folder opens and fully decodes every file with Pillow (see
-:mod:`zoo.data.images`), 0.2 to 1.5 ms a file. The result for each file (its size in
-pixels and Pillow mode, or why it cannot be used) is kept in a *manifest* keyed by the
+Checking an image folder decodes every file once, with Pillow before training or with
+TensorFlow while the pipeline first reads it (see :mod:`zoo.data.images`), 0.2 to
+1.5 ms a file. The result for each file (its size in pixels and Pillow mode, the mode
+None when TensorFlow checked it, or why it cannot be used) is kept in a *manifest*
+keyed by the
 file's path relative to the folder, its size in bytes and its modification time in
 nanoseconds, so the next load of the same folder checks only what is new or changed and
 otherwise starts at the speed of listing it.

@@ -13,6 +13,7 @@ import pandas as pd
 from zoo import _validation as v
 from zoo import distribute, distribute_jax, tasks
 from zoo._compat.keras import fit_needs_custom_loop
+from zoo.data.images import naming_bad_files
 
 
 @dataclasses.dataclass
@@ -45,7 +46,9 @@ def as_data(data: Any, task: str | None = None):
 def first_batch(data, split: str) -> int | None:
     """The size of a split's first batch, or None when the split's size is unknown."""
     size = data.sizes.get(split)
-    return None if size is None else min(data.batch_size, size)
+    if size is None or getattr(data, "unchecked", 0):  # a file found bad may shrink it
+        return None
+    return min(data.batch_size, size)
 
 
 def check_takes(model: keras.Model, data) -> None:
@@ -90,7 +93,8 @@ def evaluate(model: keras.Model, data, *, split: str = "test", task: str) -> Eva
     if task not in tasks.SCORED_BY_SKLEARN:
         return Evaluation(_compiled_metrics(model, data, split, task))
     y_true = data.labels(split)
-    predictions = predict(model, dataset.map(lambda x, y: x))
+    with naming_bad_files():
+        predictions = predict(model, dataset.map(lambda x, y: x))
     if data.task == "classification":
         if tasks.outputs_logits(model):
             predictions = _probabilities(predictions)
@@ -146,7 +150,7 @@ def _compiled_metrics(model, data, split: str, task: str) -> dict[str, float]:
         tasks.feed(getattr(data, split), task, model=model), strategy, first_batch(data, split)
     )
     jax_scope = distribute_jax.is_jax_strategy(strategy)
-    with strategy.scope() if jax_scope else contextlib.nullcontext():
+    with strategy.scope() if jax_scope else contextlib.nullcontext(), naming_bad_files():
         results = model.evaluate(dataset, verbose=0, return_dict=True)
     return tasks.add_scores({k: float(value) for k, value in results.items()}, task)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from zoo import distribute, distribute_jax
 from zoo._compat.keras import fit_needs_custom_loop
+from zoo.data.images import naming_bad_files
 
 
 @dataclasses.dataclass
@@ -71,13 +72,15 @@ def fit(
     strat = distribute.strategy_of(model)
     if fit_needs_custom_loop(strat):
         distributed = _distributed(train, worker_train, strat)
-        return _fit_custom(
-            model, distributed, validation, strat, epochs, list(callbacks), verbose, initial_epoch
-        )
+        callbacks = list(callbacks)
+        with naming_bad_files():
+            return _fit_custom(
+                model, distributed, validation, strat, epochs, callbacks, verbose, initial_epoch
+            )
     # On JAX the batches are sharded inside the distribution's scope; on TensorFlow the
     # model carries its strategy.
     scope = strat.scope() if distribute_jax.is_jax_strategy(strat) else contextlib.nullcontext()
-    with scope:
+    with scope, naming_bad_files():
         fitted = model.fit(
             distribute.even_batches(train, strat, first_batches[0]),
             validation_data=distribute.even_batches(validation, strat, first_batches[1]),

@@ -19,6 +19,7 @@ import numpy as np
 
 from zoo import _fs, distribute, distribute_jax
 from zoo._compat.keras import replicated_predict_returns_copies
+from zoo.data.images import naming_bad_files
 
 CACHE_DIR = ".cache/features"
 
@@ -77,7 +78,7 @@ def features(extractor, dataset, cache_dir: Path | None, key: str, verbose: int)
     strategy = distribute.strategy_of(extractor)
     copies = replicated_predict_returns_copies(strategy)
     replicas = strategy.num_replicas_in_sync if distribute_jax.is_jax_strategy(strategy) else 1
-    with strategy.scope() if replicas > 1 else contextlib.nullcontext():
+    with strategy.scope() if replicas > 1 else contextlib.nullcontext(), naming_bad_files():
         for x, y in batches:
             if copies:
                 out = extractor(x, training=False)

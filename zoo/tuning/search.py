@@ -231,8 +231,10 @@ def _hypermodel(
                 callbacks=[*kwargs.pop("callbacks", []), *hooks],
                 verbose=kwargs.pop("verbose", "auto"),
                 initial_epoch=kwargs.pop("initial_epoch", 0),
-                first_batches=tuple(
-                    min(batch_size, sizes[split]) if sizes.get(split) else None
+                first_batches=tuple(  # unknown while files may yet be found bad
+                    min(batch_size, sizes[split])
+                    if sizes.get(split) and not getattr(data, "unchecked", 0)
+                    else None
                     for split in ("train", "validation")
                 ),
             )
