@@ -440,9 +440,10 @@ class StreamedChecks:
 
     A first load of a large folder does not open every file before training (see
     :data:`STREAM_FROM`): the pipeline decodes them with TensorFlow, which fails on
-    the same truncated, corrupt and non-image files Pillow does, after a check of the
-    header (a JPEG or PNG, as the suffix says, within Pillow's pixel limit). A file
-    that fails is skipped (``ignore_errors``); at the end of each pass over a split,
+    the same truncated, corrupt and non-image files Pillow does, and refuses an image
+    over Pillow's pixel limit once decoded (only JPEG and PNG files are left to it:
+    a BMP or GIF behind their suffix is not refused). A file that fails is skipped
+    (``ignore_errors``); at the end of each pass over a split,
     :meth:`finish` names the files that failed (Pillow says why), remembers every
     result in the folder's manifest (the next load starts at the speed of listing)
     and raises :class:`zoo.ArgumentValueError` naming them, or with
