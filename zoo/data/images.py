@@ -446,8 +446,10 @@ class StreamedChecks:
     (``ignore_errors``); at the end of each pass over a split,
     :meth:`finish` names the files that failed (Pillow says why), remembers every
     result in the folder's manifest (the next load starts at the speed of listing)
-    and raises :class:`zoo.ArgumentValueError` naming them, or with
-    ``skip_bad_files=True`` prints how many were skipped.
+    and raises :class:`zoo.ArgumentValueError` naming them, at the end of every pass
+    over a split that holds them (a pass whose iterator was dropped, as Keras drops
+    the one it builds a model from, does not swallow the error); with
+    ``skip_bad_files=True`` it prints once how many were skipped.
 
     Attributes:
         files: path -> (folder root, :class:`File`) of the files still to check.
@@ -461,6 +463,7 @@ class StreamedChecks:
         self.files: dict[str, tuple[Path, File]] = {}
         self.skip = skip_bad_files
         self.size = size
+        self.bad: dict[str, tuple[Path, str]] = {}  # path -> (folder root, why)
         self._decoded = None  # a tf.lookup table of what the pipelines decoded
         self._lock = threading.Lock()
 
@@ -471,6 +474,7 @@ class StreamedChecks:
         """These checks and `other`'s (the splits of one load), as one."""
         if other is not None and other is not self:
             self.files.update(other.files)
+            self.bad.update(other.bad)
         return self
 
     def among(self, paths: Any) -> list[str]:
@@ -514,13 +518,14 @@ class StreamedChecks:
             done = [p for p in paths if p in self.files]
             decoded = self._take_decoded() if done else {}
             found: dict[Path, list[tuple[File, Any]]] = {}
-            bad: dict[Path, list[tuple[str, str]]] = {}
+            new_bad = []
             resized = 0
             for path in done:
                 root, file = self.files.pop(path)
                 result = decoded.get(path) or _why_unusable(path)
                 if isinstance(result, str):
-                    bad.setdefault(root, []).append((path, result))
+                    self.bad[path] = (root, result)
+                    new_bad.append(path)
                 elif self.size is not None and tuple(result[:2]) != tuple(self.size):
                     resized += 1
                 found.setdefault(root, []).append((file, result))
@@ -529,6 +534,15 @@ class StreamedChecks:
                 for file, result in results:
                     stored.put(file.relative, file.size, file.mtime_ns, result)
                 stored.write()
+            # Skipped files are said once; unless skipped, every pass that meets one fails.
+            if self.skip:
+                named = new_bad
+            else:
+                named = [p for p in paths if p in self.bad] if self.bad else []
+            bad: dict[Path, list[tuple[str, str]]] = {}
+            for path in named:
+                root, why = self.bad[path]
+                bad.setdefault(root, []).append((path, why))
         if resized:
             print(
                 f"zoo.data: {resized} image(s) checked while training are not "
