@@ -107,38 +107,58 @@ def test_mirrored_over_two_cpus_matches_single_device(tmp_path):
 
 
 MULTIWORKER = """
-import json, os, sys, numpy as np, zoo
+import json, os, sys, numpy as np, tensorflow as tf, zoo
+from zoo.transfer import demo
 strategy = zoo.distribute.strategy("multiworker")  # before any other TensorFlow work
 out, source = sys.argv[1], sys.argv[2]
 index = os.environ["ZOO_WORKER_INDEX"]
-if source == "folder":  # one gray level per file tells the files apart
-    data = zoo.data.load(os.path.join(out, "ids"), batch_size=16, test_split=0.0)
-    row_id = lambda x: (x.reshape(len(x), -1).mean(axis=1) * 255 / 3).round()
-else:
+seen = []  # what this worker trained on: the input's mean tells the examples apart
+share_of_worker = zoo.data.Data.worker_train
+
+def noted(self, workers, index, replicas=1):
+    def note(x, w):
+        means = x.numpy().reshape(len(x), -1).mean(axis=1).round(4)
+        seen.extend(float(m) for m in means[w.numpy() == 1])
+        return 0
+
+    def record(x, y, w):
+        with tf.control_dependencies([tf.py_function(note, [x, w], tf.int64)]):
+            return tf.identity(x), y, w
+
+    return share_of_worker(self, workers, index, replicas).map(record)
+
+zoo.data.Data.worker_train = noted
+model = os.path.join(out, "model")
+if source == "arrays":
     x = np.random.default_rng(0).normal(size=(301, 8)).astype("float32")
     data = zoo.data.load(x, (x[:, 1] > 0).astype(int), batch_size=64)
-    row_id = lambda x: x[:, 0]
-result = zoo.train("mlp_tiny", data, epochs=2, strategy=strategy, early_stopping=None,
-                   output=os.path.join(out, "model"), verbose=2)
+else:  # one grey level per file
+    data = zoo.data.load(os.path.join(out, "ids"), batch_size=16, test_split=0.0)
+if source == "fine_tune":  # 6x6 images resized to the checkpoint's 8x8 in the pipeline
+    result = zoo.transfer.fine_tune(demo.CHECKPOINT, data, epochs=1,
+                                    fine_tune_epochs=1, cache_features=False,
+                                    strategy=strategy, output=model, verbose=2)
+    card = zoo.load_card(result.path)["fine_tuning"]["stages"] if result.path else []
+    shardings = [stage["sharding"] for stage in card]
+else:
+    result = zoo.train("mlp_tiny", data, epochs=2, strategy=strategy, early_stopping=None,
+                       output=model, verbose=2)
+    shardings = [zoo.load_card(result.path)["training"]["sharding"]] if result.path else []
 weights = np.concatenate([w.ravel() for w in result.model.get_weights()])
 np.save(os.path.join(out, f"weights_{index}.npy"), weights)
-seen = [[float(v) for x, _, w in data.worker_train(2, int(index))
-         for v in row_id(x.numpy())[w.numpy() == 1]] for _ in range(2)]
-card = zoo.load_card(result.path) if result.path else {}
 with open(os.path.join(out, f"worker_{index}.json"), "w") as f:
-    json.dump({"seen": seen, "train": data.sizes["train"],
-               "sharding": card.get("training", {}).get("sharding")}, f)
+    json.dump({"seen": seen, "train": data.sizes["train"], "sharding": shardings}, f)
 print("ACCURACY", result.metrics["accuracy"])
 """
 
 
-@pytest.mark.parametrize("source", ["arrays", "folder"])
+@pytest.mark.parametrize("source", ["arrays", "folder", "fine_tune"])
 def test_two_workers_on_loopback_share_each_example_once(tmp_path, capfd, source):
     import json
 
     from PIL import Image
 
-    for name in ("a", "b"):  # 40 files, one gray level each
+    for name in ("a", "b"):  # 40 files, one grey level each
         (tmp_path / "ids" / name).mkdir(parents=True)
         for i in range(20):
             level = (i + 20 * (name == "b")) * 3
@@ -155,12 +175,18 @@ def test_two_workers_on_loopback_share_each_example_once(tmp_path, capfd, source
     np.testing.assert_allclose(first, second, atol=1e-6)
     assert "[worker 0] ACCURACY" in out and "[worker 1] ACCURACY" in out
     chief, worker = (json.loads((tmp_path / f"worker_{i}.json").read_text()) for i in (0, 1))
-    # Each training example is in exactly one worker's share, in every epoch.
+    # What the workers trained on: each training example once per epoch (2 epochs or
+    # stages), split between them.
+    train = chief["train"]
+    assert len(chief["seen"]) + len(worker["seen"]) == 2 * train
     for epoch in (0, 1):
-        both = chief["seen"][epoch] + worker["seen"][epoch]
-        assert len(both) == len(set(both)) == chief["train"]
-        assert chief["seen"][epoch] and worker["seen"][epoch]
-    assert chief["sharding"] == {"arrays": "data", "folder": "file"}[source]
+        mine, theirs = (
+            seen[epoch * len(seen) // 2 : (epoch + 1) * len(seen) // 2]
+            for seen in (chief["seen"], worker["seen"])
+        )
+        assert mine and theirs and len(set(mine + theirs)) == len(mine + theirs) == train
+    expected = {"arrays": ["data"], "folder": ["file"], "fine_tune": ["file", "file"]}
+    assert chief["sharding"] == expected[source]
 
 
 CALLBACKS = """

@@ -94,6 +94,7 @@ def test_bad_settings(digits, tmp_path):
         ({"direction": "up"}, ArgumentValueError, "direction"),
         ({"max_trials": 0}, ArgumentValueError, "max_trials"),
         ({"algorithm": "hyperband", "space": {"epochs": [1, 2]}}, ArgumentValueError, "epochs"),
+        ({"strategy": "multiworker"}, ArgumentValueError, "trials run side by side|workers=N"),
     ]:
         with pytest.raises(error, match=text):
             zoo.tune("mlp", digits, **{**common, **kwargs})

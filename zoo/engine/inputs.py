@@ -59,16 +59,13 @@ def takes_raw_pixels(model: keras.Model) -> bool:
 
 
 def with_pixel_scale(data, factor: float):
-    """`data` with the images of every split multiplied by `factor` (1: unchanged)."""
+    """`data` with the images of every split (and worker share) multiplied by `factor`.
+
+    1 leaves it unchanged.
+    """
     if factor == 1.0:
         return data
-
-    def scaled(dataset):
-        return None if dataset is None else dataset.map(lambda x, y: (x * factor, y))
-
-    return dataclasses.replace(
-        data, train=scaled(data.train), validation=scaled(data.validation), test=scaled(data.test)
-    )
+    return data.map_inputs(lambda x: x * factor)
 
 
 def _fits(network: keras.Model, data) -> bool:

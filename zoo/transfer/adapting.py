@@ -73,7 +73,7 @@ class Adaptation:
         return (height, width, 3 if self.to_rgb else shape[-1])
 
     def pipelines(self, data):
-        """`data` with every split adapted in its ``tf.data`` pipeline."""
+        """`data` with every split (and worker share) adapted in its ``tf.data`` pipeline."""
         if not self:
             return data
         import tensorflow as tf
@@ -90,18 +90,7 @@ class Adaptation:
                 images = tf.image.grayscale_to_rgb(images)
             return images
 
-        def mapped(dataset):
-            if dataset is None:
-                return None
-            return dataset.map(lambda x, y: (adapt(x), y), num_parallel_calls=tf.data.AUTOTUNE)
-
-        return dataclasses.replace(
-            data,
-            train=mapped(data.train),
-            validation=mapped(data.validation),
-            test=mapped(data.test),
-            input_shape=self.shape(data.input_shape),
-        )
+        return data.map_inputs(adapt, self.shape(data.input_shape))
 
     def preprocessor(self, preprocessor: keras.Model | None, raw_shape: tuple[Any, ...]):
         """Raw input -> `preprocessor` -> the adaptation, as one model named "preprocessing".

@@ -116,6 +116,12 @@ class Stage:
         trainable_layers: backbone layers it trains.
         feature_cache: whether it trains on cached features.
         layer_decay: the layer-wise decay of its rates, or None.
+        worker_train: under multi-worker training, ``(workers, index, replicas) ->``
+            that worker's share of the training images
+            (:meth:`zoo.data.Data.worker_train`); None for cached features, which
+            every worker reads whole and keeps its rows of (sharded by data).
+        sharding: how `worker_train` splits the images, ``"file"`` or ``"data"``
+            (:attr:`zoo.data.Data.sharding`), for the stage's row on the card.
     """
 
     name: str
@@ -128,6 +134,8 @@ class Stage:
     trainable_layers: int = 0
     feature_cache: bool = False
     layer_decay: float | None = None
+    worker_train: Callable[[int, int, int], Any] | None = None
+    sharding: str = "data"
 
     def run(
         self,
@@ -162,6 +170,7 @@ class Stage:
             callbacks=[timer, *used, *callbacks],
             verbose=verbose,
             first_batches=first_batches,
+            worker_train=self.worker_train,
         )
         epochs = [first_epoch + e for e in fitted.epochs]
         frame = engine.history_frame(fitted.history, epochs, timer.seconds, stage=self.name)
@@ -174,7 +183,17 @@ class Stage:
             "trainable_params": int(sum(np.prod(w.shape) for w in whole.trainable_weights)),
             "feature_cache": self.feature_cache,
             "seconds": round(time.perf_counter() - start, 3),
+            **self._sharding(),
         }
+
+    def _sharding(self) -> dict[str, str]:
+        """How a multi-worker run split the stage's training data, for its row."""
+        strat = distribute.strategy_of(self.model)
+        if not distribute.is_multiworker(strat):
+            return {}
+        if self.worker_train is None or distribute.describe(strat)["backend"] == "jax":
+            return {"sharding": "data"}
+        return {"sharding": self.sharding}
 
 
 def fine_tune(
@@ -247,7 +266,8 @@ def fine_tune(
             smaller); for a model that takes any size, the size images are brought
             to. The size is printed and written on the card.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy (the model is built
-            in its scope when ``model`` is a name).
+            or loaded in its scope when ``model`` is a name or path; a
+            ``keras.Model`` keeps the strategy it was built in: leave ``"auto"``).
         callbacks: extra Keras callbacks for both stages.
         output: name under ``saved_models/`` or folder (default: the model's name).
         save: save the model with a card recording backbone, weights, image size,
@@ -563,16 +583,24 @@ def _resolve_model(model: Any, weights: Any, strategy: Any):
         name = canonical_name(model)  # a deprecated name warns once, the card gets the new
         resolve_weights(name, weights)  # missing weights fail before data loads
         return None, name, distribute.strategy(strategy)
-    if isinstance(model, (str, os.PathLike)):
-        model = _load_saved(model)
-    elif not isinstance(model, keras.Model):
+    if isinstance(model, (str, os.PathLike)):  # loaded inside the strategy's scope
+        strat = distribute.strategy(strategy)
+        with strat.scope():
+            return _load_saved(model), None, strat
+    if not isinstance(model, keras.Model):
         raise v.invalid(
             "model",
             "a keras.Model, a saved zoo model's name or path, or a backbone name",
             type(model).__name__,
             TypeError,
         )
-    return model, None, distribute.strategy_of_built(model, strategy, "a backbone name")
+    return (
+        model,
+        None,
+        distribute.strategy_of_built(
+            model, strategy, "a backbone name, or the saved model's name or path"
+        ),
+    )
 
 
 def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
@@ -641,7 +669,17 @@ def _head_stage(model, backbone, data, checked, cache_dir: Path, pipeline) -> St
                 True,
             )
     if split is None:
-        return Stage("head", model, data.train, data.validation, checked["epochs"], rate, make)
+        return Stage(
+            "head",
+            model,
+            data.train,
+            data.validation,
+            checked["epochs"],
+            rate,
+            make,
+            worker_train=data.worker_train,
+            sharding=data.sharding,
+        )
     extractor, head = split
     pipelines = []
     for name_of_split, shuffle in (("train", True), ("validation", False)):
@@ -686,6 +724,8 @@ def _fine_tune_stage(model, backbone, data, checked, cache_dir: Path, pipeline) 
         make,
         trainable_layers=count,
         layer_decay=decay,
+        worker_train=data.worker_train,
+        sharding=data.sharding,
     )
 
 

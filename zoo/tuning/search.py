@@ -384,7 +384,8 @@ def tune(
             memory stays flat from trial to trial without it.
         load_options: ``zoo.data.load`` arguments for a `data` name or path.
         strategy: a ``zoo.distribute.strategy`` kind or Strategy; each trial's model
-            is built in its scope.
+            is built in its scope. Not ``"multiworker"``: trials run side by side
+            (`workers`), each on its own process's devices.
         directory: where searches live (default ``saved_models/.tuning``); a
             ``file://`` URL means the local folder it names; a URL such as
             ``gs://bucket/tuning`` keeps the search there, run in a local copy that is
@@ -525,6 +526,7 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
     v.check_bool("save", given["save"])
     v.check_int("seed", given["seed"], minimum=0)
     directory = _check_directory(given["directory"])
+    _check_single_process(given["strategy"])
     if algorithm == "hyperband" and epochs < 2:
         raise v.invalid("epochs", "at least 2 with algorithm='hyperband'", epochs)
     return {
@@ -532,6 +534,31 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
         "verbose": v.check_int("verbose", given["verbose"], minimum=0, maximum=2),
         "directory": directory,
     }
+
+
+def _check_single_process(strategy: Any) -> None:
+    """Refuse a multi-worker strategy: a search spreads its trials, not one trial."""
+    if isinstance(strategy, str):
+        multiworker = strategy == "multiworker"
+    else:
+        multiworker = _is_strategy(strategy) and distribute.is_multiworker(strategy)
+    if multiworker:
+        raise v.invalid(
+            "strategy",
+            "a strategy of this process's devices ('auto', 'cpu', 'gpu', 'mirrored', "
+            "'tpu'): a search runs trials side by side (workers=N, or a Keras Tuner "
+            "cluster under KERASTUNER_TUNER_ID), each on its own devices; train the chosen "
+            "hyperparameters across machines with zoo.train(..., strategy='multiworker')",
+            strategy,
+        )
+
+
+def _is_strategy(strategy: Any) -> bool:
+    if distribute_jax.is_jax_strategy(strategy):
+        return True
+    import tensorflow as tf
+
+    return isinstance(strategy, tf.distribute.Strategy)
 
 
 def _remote_schemes() -> list[str] | None:
