@@ -264,3 +264,24 @@ def test_a_class_subfolder_without_usable_files_is_named(tmp_path, text_folder):
     (text_folder / "empty").mkdir()
     with pytest.raises(ArgumentValueError, match=r"\['empty'\] holding none"):
         zoo.data.load(text_folder)
+
+
+def test_bad_text_files_are_named_and_line_ends_read_as_text_mode(text_folder, monkeypatch):
+    from zoo.data import text
+
+    (text_folder / "pos" / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (text_folder / "pos" / "gone.txt").symlink_to(text_folder / "nowhere.txt")
+    (text_folder / "neg" / "crlf.txt").write_bytes(b"bad\r\nawful\rpoor")
+    with pytest.raises(ArgumentValueError) as raised:
+        zoo.data.load(text_folder)
+    message = str(raised.value)
+    assert "2 file(s)" in message and "skip_bad_files=True" in message
+    assert "latin1.txt: not UTF-8 text" in message and "gone.txt: cannot be read" in message
+    monkeypatch.setattr(text, "_THREADS_FROM", 1)  # read by threads: the same, in order
+    monkeypatch.setattr(text, "_CHUNK", 2)
+    threaded = zoo.data.load(text_folder, skip_bad_files=True, tokenize=False, shuffle=False)
+    monkeypatch.setattr(text, "_THREADS_FROM", 10**9)
+    plain = zoo.data.load(text_folder, skip_bad_files=True, tokenize=False, shuffle=False)
+    assert threaded.fingerprint == plain.fingerprint and sum(plain.sizes.values()) == 21
+    texts, _ = text.read_text_files(text_folder / "neg")
+    assert "bad\nawful\npoor" in texts

@@ -1272,6 +1272,7 @@ def _read_source(
                 skip_bad_files=reading.skip_bad_files,
                 tokenize=reading.tokenize,
                 min_classes=min_classes,
+                walked=walked,
             )
         mode = reading.color_mode if channels is None else ("grayscale", "rgb")[channels != 1]
         return images.from_folder(

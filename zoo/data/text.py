@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from zoo import _validation as v
 from zoo.data.examples import Examples, encode_labels, fingerprint
-from zoo.data.images import _class_dirs, check_every_class, report_bad_files
+from zoo.data.images import _class_dirs, check_every_class, list_files, report_bad_files
 
 TEXT_EXTENSIONS = (".txt", ".text", ".md")
 
@@ -57,25 +58,110 @@ class TextEncoder:
         return keras.ops.convert_to_numpy(self.layer(texts)).astype("int32")
 
 
-def read_text_files(folder: Path) -> tuple[list[str], list[tuple[Path, str]]]:
-    """Every text file's text under `folder` (in sorted path order) and the bad files.
+def read_text_files(
+    folder: Path, *, progress: bool = True, walked: dict[str, list[str]] | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    r"""Every text file's text under `folder` (in sorted path order) and the bad files.
+
+    The files are listed in one walk (links followed, hidden files left out) and read
+    by a few threads when there are thousands (reading waits on the disk more than
+    on Python); a bar counts them, with the bad ones, when reading takes more than 2
+    seconds. Line ends are read as Python's text mode reads them (``\r\n`` and
+    ``\r`` become ``\n``).
+
+    Args:
+        folder: the folder.
+        progress: show the bars.
+        walked: a :func:`zoo.data.images.listing` of `folder` or a folder above it,
+            if made already.
 
     Returns:
         (texts, bad): the texts, and (path, reason) of each file that is not a
-        UTF-8 text file.
+        UTF-8 text file or cannot be read.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = (folder / "a.txt").write_text("one\r\ntwo")
+        >>> _ = (folder / "b.png").write_bytes(b"not text")
+        >>> texts, bad = read_text_files(folder)
+        >>> texts, [why for _, why in bad]
+        (['one\ntwo'], ['not a text file (allowed: .txt, .text, .md)'])
     """
+    listed = list_files([Path(folder)], walked, progress=progress)
     texts, bad = [], []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        if path.suffix.lower() not in TEXT_EXTENSIONS:
-            bad.append((path, f"not a text file (allowed: {', '.join(TEXT_EXTENSIONS)})"))
+    for file, result in zip(listed, read_files(listed, folder, progress), strict=True):
+        if isinstance(result, tuple):
+            bad.append((file.path, result[0]))
+        else:
+            texts.append(result)
+    return texts, bad
+
+
+def read_files(files: list[Any], folder: Path, progress: bool = True) -> list[str | tuple[str]]:
+    """The text of each listed file (a :class:`zoo.data.images.File`), or ``(why,)``.
+
+    A bar (``reading texts in <folder>``) counts the files read and the bad ones when
+    reading takes more than 2 seconds.
+    """
+    from tqdm.auto import tqdm
+
+    paths = [file.path for file in files]
+    chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
+    results: list[str | tuple[str]] = []
+    bad = 0
+    bar = tqdm(
+        total=len(paths),
+        desc=f"reading texts in {folder}",
+        unit="file",
+        delay=2,
+        disable=not progress,
+    )
+    with bar:
+        for found in _read_chunks(chunks):
+            results += found
+            bar.update(len(found))
+            bad += sum(isinstance(result, tuple) for result in found)
+            if bad:
+                bar.set_postfix(bad=bad)
+    return results
+
+
+_CHUNK = 256  # files a thread reads at a time
+_THREADS_FROM = 2048  # files from which threads read them
+
+
+def _read_chunks(chunks: list[list[str]]):
+    """The texts (or ``(why,)`` for a bad file) of each chunk, in order."""
+    if sum(map(len, chunks)) < _THREADS_FROM:
+        yield from map(_read_chunk, chunks)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(8, 2 * (os.cpu_count() or 1))) as pool:
+        yield from pool.map(_read_chunk, chunks)
+
+
+def _read_chunk(paths: list[str]) -> list[str | tuple[str]]:
+    results: list[str | tuple[str]] = []
+    for path in paths:
+        if not path.lower().endswith(TEXT_EXTENSIONS):
+            allowed = ", ".join(TEXT_EXTENSIONS)
+            results.append((f"not a text file (allowed: {allowed})",))
             continue
         try:
-            texts.append(path.read_text(encoding="utf-8"))
+            with open(path, "rb") as file:
+                data = file.read()
+        except OSError as error:  # a dangling link, a file without read permission
+            results.append((f"cannot be read ({error.strerror or error})",))
+            continue
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            bad.append((path, f"not UTF-8 text ({error.reason})"))
-    return texts, bad
+            results.append((f"not UTF-8 text ({error.reason})",))
+            continue
+        results.append(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return results
 
 
 def from_folder(
@@ -86,16 +172,22 @@ def from_folder(
     skip_bad_files: bool,
     tokenize: bool = True,
     min_classes: int = 2,
+    walked: dict[str, list[str]] | None = None,
 ) -> Examples:
-    """Examples from ``root/<class>/<file>.txt``: token ids, or raw strings if not `tokenize`."""
+    """Examples from ``root/<class>/<file>.txt``: token ids, or raw strings if not `tokenize`.
+
+    `walked` is a :func:`zoo.data.images.listing` of `root`, if made already.
+    """
     root = Path(root)
     dirs = _class_dirs(root, "text files")
+    files = list_files(dirs, walked)
     texts, labels, bad = [], [], []
-    for directory in dirs:
-        found, unreadable = read_text_files(directory)
-        texts += found
-        labels += [directory.name] * len(found)
-        bad += unreadable
+    for file, result in zip(files, read_files(files, root), strict=True):
+        if isinstance(result, tuple):
+            bad.append((file.path, result[0]))
+        else:
+            texts.append(result)
+            labels.append(file.label)
     report_bad_files(root, bad, "text", skip_bad_files)
     if not texts:
         raise v.invalid(
