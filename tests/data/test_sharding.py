@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 import zoo
@@ -97,6 +98,19 @@ def test_image_folders_are_sharded_by_file(tmp_path, workers, replicas):
         assert every == mine
         owned.append(mine)
     assert sum(len(files) for files in owned) == len(set().union(*owned))
+
+
+def test_mapped_inputs_reach_every_split_and_every_workers_files(tmp_path):
+    data = zoo.data.load(_id_folder(tmp_path / "ids"), batch_size=12, test_split=0.0, seed=0)
+    grown = data.map_inputs(lambda x: tf.image.resize(x * 255.0, (8, 8)), (8, 8, 1))
+    assert grown.input_shape == (8, 8, 1) and grown.sharding == "file"
+    assert next(iter(grown.validation))[0].shape[1:] == (8, 8, 1)
+    for index in (0, 1):  # the shares are mapped as the splits are, and still partition
+        x, _, _ = next(iter(grown.worker_train(2, index)))
+        assert x.shape[1:] == (8, 8, 1) and float(x.numpy().max()) > 1.0
+    _check_partition(grown, 2, 1, lambda x: _image_id(x / 255.0))
+    with pytest.raises(TypeError, match=r"`fn` must be a function.*Received: fn=3"):
+        data.map_inputs(3)
 
 
 def test_worker_train_checks_its_arguments():

@@ -89,27 +89,23 @@ def read_text_files(
         (['one\ntwo'], ['not a text file (allowed: .txt, .text, .md)'])
     """
     listed = list_files([Path(folder)], walked, progress=progress)
-    texts, bad = [], []
-    for file, result in zip(listed, read_files(listed, folder, progress), strict=True):
-        if isinstance(result, tuple):
-            bad.append((file.path, result[0]))
-        else:
-            texts.append(result)
+    _, texts, bad = _read_files(listed, folder, progress)
     return texts, bad
 
 
-def read_files(files: list[Any], folder: Path, progress: bool = True) -> list[str | tuple[str]]:
-    """The text of each listed file (a :class:`zoo.data.images.File`), or ``(why,)``.
+def _read_files(
+    files: list[Any], folder: Path, progress: bool = True
+) -> tuple[list[Any], list[str], list[tuple[str, str]]]:
+    """(the listed files that are text, their texts, (path, why) of the others).
 
-    A bar (``reading texts in <folder>``) counts the files read and the bad ones when
-    reading takes more than 2 seconds.
+    `files` are :class:`zoo.data.images.File`. A bar (``reading texts in <folder>``)
+    counts the files read and the bad ones when reading takes more than 2 seconds.
     """
     from tqdm.auto import tqdm
 
     paths = [file.path for file in files]
     chunks = [paths[start : start + _CHUNK] for start in range(0, len(paths), _CHUNK)]
-    results: list[str | tuple[str]] = []
-    bad = 0
+    kept, texts, bad = [], [], []
     bar = tqdm(
         total=len(paths),
         desc=f"reading texts in {folder}",
@@ -118,13 +114,19 @@ def read_files(files: list[Any], folder: Path, progress: bool = True) -> list[st
         disable=not progress,
     )
     with bar:
+        done = 0
         for found in _read_chunks(chunks):
-            results += found
+            for file, result in zip(files[done : done + len(found)], found, strict=True):
+                if isinstance(result, tuple):
+                    bad.append((file.path, result[0]))
+                else:
+                    kept.append(file)
+                    texts.append(result)
+            done += len(found)
             bar.update(len(found))
-            bad += sum(isinstance(result, tuple) for result in found)
             if bad:
-                bar.set_postfix(bad=bad)
-    return results
+                bar.set_postfix(bad=len(bad))
+    return kept, texts, bad
 
 
 _CHUNK = 256  # files a thread reads at a time
@@ -180,14 +182,8 @@ def from_folder(
     """
     root = Path(root)
     dirs = _class_dirs(root, "text files")
-    files = list_files(dirs, walked)
-    texts, labels, bad = [], [], []
-    for file, result in zip(files, read_files(files, root), strict=True):
-        if isinstance(result, tuple):
-            bad.append((file.path, result[0]))
-        else:
-            texts.append(result)
-            labels.append(file.label)
+    kept, texts, bad = _read_files(list_files(dirs, walked), root)
+    labels = [file.label for file in kept]
     report_bad_files(root, bad, "text", skip_bad_files)
     if not texts:
         raise v.invalid(

@@ -538,11 +538,9 @@ def _check_arguments(given: dict[str, Any]) -> dict[str, Any]:
 
 def _check_single_process(strategy: Any) -> None:
     """Refuse a multi-worker strategy: a search spreads its trials, not one trial."""
-    if isinstance(strategy, str):
-        multiworker = strategy == "multiworker"
-    else:
-        multiworker = _is_strategy(strategy) and distribute.is_multiworker(strategy)
-    if multiworker:
+    if strategy == "multiworker" or (
+        not isinstance(strategy, str) and distribute.is_multiworker(strategy)
+    ):
         raise v.invalid(
             "strategy",
             "a strategy of this process's devices ('auto', 'cpu', 'gpu', 'mirrored', "
@@ -551,14 +549,6 @@ def _check_single_process(strategy: Any) -> None:
             "hyperparameters across machines with zoo.train(..., strategy='multiworker')",
             strategy,
         )
-
-
-def _is_strategy(strategy: Any) -> bool:
-    if distribute_jax.is_jax_strategy(strategy):
-        return True
-    import tensorflow as tf
-
-    return isinstance(strategy, tf.distribute.Strategy)
 
 
 def _remote_schemes() -> list[str] | None:
